@@ -1,0 +1,2 @@
+//! Placeholder until the quick comparison benchmarks land.
+fn main() {}

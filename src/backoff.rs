@@ -1,0 +1,85 @@
+//! The spin policy, in one place.
+//!
+//! Before a thread goes to sleep on a futex (a system call of a microsecond or more each way), it
+//! is worth spinning for a short while: a lock held for a few nanoseconds is usually free again
+//! before the syscall would even have started. Spinning too long burns a core that the holder
+//! might need (on 2 cores, badly). The rules, after std's futex mutex and crossbeam's `Backoff`:
+//!
+//! - spin with *loads only*: a compare-exchange in a loop would pull the cache line away from
+//!   the holder on every iteration;
+//! - stop at once when the state says others are already asleep: we would only add to the queue
+//!   after them anyway;
+//! - bound the spin, with named limits.
+
+use crate::sync::{spin_loop, yield_now};
+
+/// How many load-only iterations a lock spins before it sleeps.
+///
+/// 100 is std's figure for its futex mutex: roughly 1–4 µs of `PAUSE` on current x86, about the
+/// cost of one futex sleep/wake round trip, so spinning longer than this cannot win. Tune it with
+/// the benchmarks (`cargo bench --bench quick`), never by guessing.
+pub(crate) const SPIN_LIMIT: u32 = 100;
+
+/// Spins (load-only) until `stop` returns `true` or [`SPIN_LIMIT`] iterations pass.
+/// Returns the last value `stop` saw.
+#[inline]
+pub(crate) fn spin_until(mut stop: impl FnMut() -> bool) -> bool {
+    for _ in 0..SPIN_LIMIT {
+        if stop() {
+            return true;
+        }
+        spin_loop();
+    }
+    stop()
+}
+
+/// Exponential backoff for waiting on *another thread's progress* (crossbeam's `snooze`):
+/// a few rounds of growing `PAUSE` bursts, then a few yields, then [`Backoff::is_completed`]
+/// says "stop spinning and sleep".
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    step: u32,
+}
+
+impl Backoff {
+    /// Rounds of `2^step` pauses (1, 2, 4, … 64).
+    const SPIN_STEPS: u32 = 6;
+    /// Then rounds of `yield_now` until here.
+    const YIELD_STEPS: u32 = 10;
+
+    pub(crate) const fn new() -> Self {
+        Backoff { step: 0 }
+    }
+
+    /// Retry after a failed compare-exchange: contention, not waiting.
+    #[inline]
+    pub(crate) fn spin(&mut self) {
+        for _ in 0..1u32 << self.step.min(Self::SPIN_STEPS) {
+            spin_loop();
+        }
+        if self.step <= Self::SPIN_STEPS {
+            self.step += 1;
+        }
+    }
+
+    /// Wait for another thread to make progress: spin, then yield.
+    #[inline]
+    pub(crate) fn snooze(&mut self) {
+        if self.step <= Self::SPIN_STEPS {
+            for _ in 0..1u32 << self.step {
+                spin_loop();
+            }
+        } else {
+            yield_now();
+        }
+        if self.step <= Self::YIELD_STEPS {
+            self.step += 1;
+        }
+    }
+
+    /// `true` once snoozing has gone on long enough that the caller should sleep instead.
+    #[inline]
+    pub(crate) fn is_completed(&self) -> bool {
+        self.step > Self::YIELD_STEPS
+    }
+}

@@ -1,0 +1,64 @@
+//! A futex that the loom model checker can explore (`--cfg loom` only).
+//!
+//! loom has no futex, so we build one from what it does model: a global table, behind a loom
+//! `Mutex`, that maps a word's address to a loom `Condvar`.
+//!
+//! - `wait` locks the table, loads the word, and returns if it changed; otherwise it sleeps on
+//!   the word's condition variable, which releases the table lock atomically. Holding the table
+//!   lock across "load, compare, sleep" gives exactly the kernel's guarantee that a wake cannot
+//!   slip in between the check and the sleep.
+//! - `wake_*` locks the table and notifies.
+//!
+//! A lost wakeup in a primitive then leaves a loom thread asleep forever, which loom reports as a
+//! deadlock. loom has no clock: a wait *with* a deadline is modelled as "the deadline has just
+//! passed" and returns `false` at once, which makes loom explore every timeout path.
+//!
+//! The table is a `loom::lazy_static`, created afresh for each execution of a model.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use loom::sync::{Arc, Condvar, Mutex};
+
+use crate::sync::{AtomicU32, Ordering::SeqCst};
+
+loom::lazy_static! {
+    static ref TABLE: Mutex<HashMap<usize, Arc<Condvar>>> = Mutex::new(HashMap::new());
+}
+
+fn key(futex: &AtomicU32) -> usize {
+    futex as *const AtomicU32 as usize
+}
+
+pub(super) fn wait(futex: &AtomicU32, expected: u32, deadline: Option<Instant>) -> bool {
+    let mut table = TABLE.lock().unwrap();
+    // SeqCst, like the kernel's futex (a full barrier before the comparison).
+    if futex.load(SeqCst) != expected {
+        return true;
+    }
+    if deadline.is_some() {
+        return false;
+    }
+    let cv = table
+        .entry(key(futex))
+        .or_insert_with(|| Arc::new(Condvar::new()))
+        .clone();
+    drop(cv.wait(table).unwrap());
+    true
+}
+
+pub(super) fn wake_one(futex: &AtomicU32) -> usize {
+    let table = TABLE.lock().unwrap();
+    if let Some(cv) = table.get(&key(futex)) {
+        cv.notify_one();
+    }
+    0
+}
+
+pub(super) fn wake_all(futex: &AtomicU32) -> usize {
+    let table = TABLE.lock().unwrap();
+    if let Some(cv) = table.get(&key(futex)) {
+        cv.notify_all();
+    }
+    0
+}

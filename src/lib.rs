@@ -1,0 +1,12 @@
+//! # synclab
+//!
+//! Python's synchronization toolbox, built from scratch on atomics and the futex system call.
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod backoff;
+pub mod futex;
+mod lock;
+mod sync;
+
+pub use lock::{Lock, LockGuard, RawLock};

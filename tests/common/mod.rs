@@ -1,0 +1,78 @@
+//! Shared helpers for the integration tests: a watchdog that turns a deadlock into a failure
+//! with a diagnostic instead of a hung CI job.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The default limit for one multi-threaded test. Generous: CI runs on 2 shared cores with
+/// more threads than cores.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// Scales an iteration count down under Miri, which runs code thousands of times slower.
+pub const fn scaled(n: usize) -> usize {
+    if cfg!(miri) { if n / 500 > 2 { n / 500 } else { 2 } } else { n }
+}
+
+/// Where each thread of a test says it is, for the watchdog's report.
+#[derive(Clone, Default)]
+pub struct Status(Arc<Mutex<BTreeMap<String, String>>>);
+
+impl Status {
+    /// Records that `who` is now doing `what` (e.g. "consumer 3", "blocked in get").
+    pub fn set(&self, who: impl Into<String>, what: impl Into<String>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(who.into(), what.into());
+    }
+}
+
+/// Runs `f` (the test body, on this thread) under a watchdog: if it has not returned after
+/// `limit`, the watchdog prints the test's name, how long it waited and every status line, then
+/// exits the test process with a failure. Under Miri (which detects deadlocks itself and has a
+/// virtual clock) `f` simply runs.
+pub fn watchdog<R>(name: &str, limit: Duration, f: impl FnOnce(&Status) -> R) -> R {
+    let status = Status::default();
+    if cfg!(miri) {
+        return f(&status);
+    }
+    let done = Arc::new(AtomicBool::new(false));
+    let dog = {
+        let done = done.clone();
+        let status = status.clone();
+        let name = name.to_string();
+        std::thread::Builder::new()
+            .name(format!("watchdog:{name}"))
+            .spawn(move || {
+                let start = Instant::now();
+                while start.elapsed() < limit {
+                    if done.load(Ordering::Acquire) {
+                        return;
+                    }
+                    std::thread::park_timeout(Duration::from_millis(50));
+                }
+                if done.load(Ordering::Acquire) {
+                    return;
+                }
+                eprintln!("\nWATCHDOG: test `{name}` still running after {limit:?}: deadlock or lost wakeup?");
+                for (who, what) in status.0.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                    eprintln!("  {who}: {what}");
+                }
+                std::process::exit(101);
+            })
+            .expect("spawn watchdog")
+    };
+    let r = f(&status);
+    done.store(true, Ordering::Release);
+    dog.thread().unpark();
+    dog.join().ok();
+    r
+}
+
+/// Like [`watchdog`] with the default [`LIMIT`].
+pub fn guarded<R>(name: &str, f: impl FnOnce(&Status) -> R) -> R {
+    watchdog(name, LIMIT, f)
+}
