@@ -5,8 +5,10 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod backoff;
+mod condition;
 pub mod futex;
 mod lock;
 mod sync;
 
+pub use condition::{Condition, WaitTimeoutResult};
 pub use lock::{Lock, LockGuard, RawLock};

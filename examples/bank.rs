@@ -1,0 +1,95 @@
+//! The notes' bank balance: two threads deposit and withdraw 5 and 8, a million times each.
+//! "It should print 0, but in practice it may print something else."
+//!
+//! ```text
+//! cargo run --release --example bank                 # 10 runs of each version
+//! cargo run --release --example bank -- --runs 50 --iters 200000
+//! ```
+//!
+//! - **racy**: `balance = balance + n` split into a load and a store, exactly the two steps the
+//!   notes describe (`x = balance + n; balance = x`). The load and store are atomic, so there is
+//!   no undefined behaviour, but another thread can store between them and its update is lost.
+//! - **locked**: the same steps inside a `synclab::Lock` — Python's
+//!   `lock.acquire(); try: change_it(n) finally: lock.release()`, where the guard's drop is the
+//!   `finally`. Always 0.
+
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::thread;
+
+use synclab::Lock;
+
+// ANCHOR: racy
+/// The shared balance, changed without a lock.
+static BALANCE: AtomicI64 = AtomicI64::new(0);
+
+/// `balance = balance + n; balance = balance - n`, each line a separate load and store.
+fn change_it_racy(n: i64) {
+    let x = BALANCE.load(Relaxed) + n; // x = balance + n
+    BALANCE.store(x, Relaxed); //          balance = x
+    let x = BALANCE.load(Relaxed) - n; // x = balance - n
+    BALANCE.store(x, Relaxed); //          balance = x
+}
+
+fn run_racy(iters: usize) -> i64 {
+    BALANCE.store(0, Relaxed);
+    thread::scope(|s| {
+        for n in [5, 8] {
+            s.spawn(move || {
+                for _ in 0..iters {
+                    change_it_racy(n);
+                }
+            });
+        }
+    });
+    BALANCE.load(Relaxed)
+}
+// ANCHOR_END: racy
+
+// ANCHOR: locked
+fn run_locked(iters: usize) -> i64 {
+    let balance = Lock::new(0i64);
+    thread::scope(|s| {
+        for n in [5, 8] {
+            let balance = &balance;
+            s.spawn(move || {
+                for _ in 0..iters {
+                    let mut b = balance.lock(); // lock.acquire()
+                    *b += n; //                     change_it(n), under the lock
+                    *b -= n;
+                } //                                guard dropped: lock.release()
+            });
+        }
+    });
+    balance.into_inner()
+}
+// ANCHOR_END: locked
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} takes a number, got {v:?}")))
+        .unwrap_or(default)
+}
+
+fn main() {
+    let runs = arg("--runs", 10);
+    let iters = arg("--iters", 1_000_000);
+    println!("bank: 2 threads (n = 5 and n = 8) x {iters} iterations, {runs} runs each");
+
+    let racy: Vec<i64> = (0..runs).map(|_| run_racy(iters)).collect();
+    let nonzero = racy.iter().filter(|&&b| b != 0).count();
+    println!("racy   (load/store, no lock): {racy:?}");
+    println!("racy   : {nonzero} of {runs} runs ended nonzero (lost updates)");
+
+    let locked: Vec<i64> = (0..runs).map(|_| run_locked(iters)).collect();
+    let zero = locked.iter().filter(|&&b| b == 0).count();
+    println!("locked (synclab::Lock)      : {locked:?}");
+    println!("locked : {zero} of {runs} runs ended at 0");
+
+    if zero != runs {
+        eprintln!("BUG: the locked version lost an update");
+        std::process::exit(1);
+    }
+}
