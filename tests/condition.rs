@@ -39,8 +39,7 @@ fn wait_timeout_really_waits() {
     let lock = Lock::new(());
     let cond = Condition::new();
     let start = Instant::now();
-    let (_g, r) =
-        cond.wait_timeout_while(lock.lock(), Duration::from_millis(30), |_| true);
+    let (_g, r) = cond.wait_timeout_while(lock.lock(), Duration::from_millis(30), |_| true);
     assert!(r.timed_out());
     assert!(start.elapsed() >= Duration::from_millis(30));
 }
@@ -146,7 +145,11 @@ fn notify_n_hands_out_exactly_n_tokens() {
                     std::thread::yield_now();
                 }
                 std::thread::sleep(Duration::from_millis(5));
-                assert_eq!(done.load(SeqCst), total, "more waiters ran than tokens given");
+                assert_eq!(
+                    done.load(SeqCst),
+                    total,
+                    "more waiters ran than tokens given"
+                );
             }
         });
         assert_eq!(*tokens.lock(), 0);
@@ -181,9 +184,8 @@ fn producer_consumer_hand_off_delivers_everything_once() {
                 let (buf, cond, sum, got) = (&buf, &cond, &sum, &got);
                 s.spawn(move || {
                     loop {
-                        let mut q = cond.wait_while(buf.lock(), |q| {
-                            q.is_empty() && got.load(SeqCst) < total
-                        });
+                        let mut q = cond
+                            .wait_while(buf.lock(), |q| q.is_empty() && got.load(SeqCst) < total);
                         let Some(v) = q.pop_front() else { break };
                         drop(q);
                         sum.fetch_add(v, SeqCst);

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,7 +14,11 @@ pub const LIMIT: Duration = Duration::from_secs(60);
 
 /// Scales an iteration count down under Miri, which runs code thousands of times slower.
 pub const fn scaled(n: usize) -> usize {
-    if cfg!(miri) { if n / 500 > 2 { n / 500 } else { 2 } } else { n }
+    if cfg!(miri) {
+        if n / 500 > 2 { n / 500 } else { 2 }
+    } else {
+        n
+    }
 }
 
 /// Where each thread of a test says it is, for the watchdog's report.
@@ -57,10 +62,15 @@ pub fn watchdog<R>(name: &str, limit: Duration, f: impl FnOnce(&Status) -> R) ->
                 if done.load(Ordering::Acquire) {
                     return;
                 }
-                eprintln!("\nWATCHDOG: test `{name}` still running after {limit:?}: deadlock or lost wakeup?");
+                // Straight to the file descriptor: the test harness captures `eprintln!`, and
+                // that capture would be lost when we exit.
+                let mut report = format!(
+                    "\nWATCHDOG: test `{name}` still running after {limit:?}: deadlock or lost wakeup?\n"
+                );
                 for (who, what) in status.0.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-                    eprintln!("  {who}: {what}");
+                    report.push_str(&format!("  {who}: {what}\n"));
                 }
+                let _ = std::io::stderr().lock().write_all(report.as_bytes());
                 std::process::exit(101);
             })
             .expect("spawn watchdog")
