@@ -315,11 +315,6 @@ impl<T: ?Sized> Lock<T> {
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
-
-    /// The raw lock underneath (used by [`Condition`](crate::Condition)).
-    pub(crate) fn raw(&self) -> &RawLock {
-        &self.raw
-    }
 }
 
 impl<T: Default> Default for Lock<T> {
