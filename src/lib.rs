@@ -8,6 +8,8 @@ mod backoff;
 mod condition;
 pub mod futex;
 mod lock;
+#[cfg(all(feature = "lock_api", not(loom)))]
+mod lock_api;
 mod sync;
 
 pub use condition::{Condition, WaitTimeoutResult};
