@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::SeqCst};
@@ -264,6 +265,48 @@ fn never_more_holders_than_permits() {
             });
             assert_eq!(sem.available(), PERMITS, "{name}");
             assert!(most.load(SeqCst) >= 1, "{name}");
+        }
+    });
+}
+
+/// A counter with no synchronisation of its own: only the semaphore orders the accesses, so
+/// Miri reports a data race if acquire/release do not give happens-before.
+struct Unsynced(UnsafeCell<u64>);
+// SAFETY: the test only touches the cell while holding the one permit.
+unsafe impl Sync for Unsynced {}
+
+impl Unsynced {
+    fn get(&self) -> *mut u64 {
+        self.0.get()
+    }
+}
+
+#[test]
+fn one_permit_hands_data_from_releaser_to_acquirer() {
+    common::guarded("hands_data_over", |_| {
+        let rounds = common::scaled(2_000);
+        for (name, sem) in both(1) {
+            let counter = Unsynced(UnsafeCell::new(0));
+            thread::scope(|s| {
+                for t in 0..4 {
+                    let (sem, counter) = (&sem, &counter);
+                    s.spawn(move || {
+                        for _ in 0..rounds {
+                            if t % 2 == 0 {
+                                let _p = sem.permit();
+                                // SAFETY: we hold the only permit.
+                                unsafe { *counter.get() += 1 };
+                            } else {
+                                sem.acquire();
+                                // SAFETY: we hold the only permit.
+                                unsafe { *counter.get() += 1 };
+                                sem.release().unwrap();
+                            }
+                        }
+                    });
+                }
+            });
+            assert_eq!(counter.0.into_inner(), 4 * rounds as u64, "{name}");
         }
     });
 }
