@@ -127,7 +127,10 @@ fn every_waiter_wakes_on_set() {
                         woken.fetch_add(1, SeqCst);
                     });
                 }
-                status.set("main", format!("round {round}: waiting for the waiters to block"));
+                status.set(
+                    "main",
+                    format!("round {round}: waiting for the waiters to block"),
+                );
                 wait_until_blocked(&blocked, WAITERS);
                 assert_eq!(woken.load(SeqCst), 0, "a waiter returned before set");
                 status.set("main", format!("round {round}: set, joining"));
@@ -158,7 +161,10 @@ fn set_then_clear_still_wakes_every_waiter() {
                         })
                     })
                     .collect();
-                status.set("main", format!("round {round}: waiting for the waiters to block"));
+                status.set(
+                    "main",
+                    format!("round {round}: waiting for the waiters to block"),
+                );
                 wait_until_blocked(&blocked, WAITERS);
                 ev.set();
                 ev.clear();
@@ -281,5 +287,8 @@ fn a_waiter_sleeps_instead_of_spinning() {
     let cpu = thread_cpu_time();
     assert!(!ev.wait_timeout(timeout));
     let used = thread_cpu_time() - cpu;
-    assert!(used < timeout / 3, "the waiter used {used:?} of CPU in a {timeout:?} wait");
+    assert!(
+        used < timeout / 3,
+        "the waiter used {used:?} of CPU in a {timeout:?} wait"
+    );
 }

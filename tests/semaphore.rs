@@ -498,7 +498,10 @@ fn overflow_at_max_permits_is_an_error_never_a_wrap() {
     let sem = Semaphore::new(max - 1);
     for n in [2, 3, max, max + 1, usize::MAX] {
         let err = sem.release_n(n).unwrap_err();
-        assert_eq!((err.available(), err.requested(), err.limit()), (max - 1, n, max));
+        assert_eq!(
+            (err.available(), err.requested(), err.limit()),
+            (max - 1, n, max)
+        );
         assert_eq!(sem.available(), max - 1, "release_n({n}) changed the count");
     }
     sem.release_n(1).unwrap();
@@ -566,7 +569,10 @@ fn a_blocked_acquire_sleeps_instead_of_spinning() {
     let cpu = thread_cpu_time();
     assert!(!sem.acquire_timeout(timeout));
     let used = thread_cpu_time() - cpu;
-    assert!(used < timeout / 3, "the waiter used {used:?} of CPU in a {timeout:?} wait");
+    assert!(
+        used < timeout / 3,
+        "the waiter used {used:?} of CPU in a {timeout:?} wait"
+    );
 }
 
 /// Both kinds behind one interface, so that each shared test runs on both.
