@@ -4,7 +4,8 @@
 //! `--features force-fallback` they test the portable parking table instead. Sleepers always
 //! loop on their condition, because `wait` may return spuriously, and timing assertions are
 //! lower bounds only ("waited at least until the deadline"): CI runs on 2 shared cores, where
-//! any upper bound is a flake.
+//! any upper bound is a flake. (Not built under `--cfg loom`, whose atomics are loom's.)
+#![cfg(not(loom))]
 
 mod common;
 

@@ -117,8 +117,8 @@ pub(super) fn wait(futex: &AtomicU32, expected: u32, deadline: Option<Instant>) 
         me
     };
     loop {
-        // Acquire: pairs with the Release store in `mark_woken`, so everything the waker did before
-        // waking us is visible once we return.
+        // Acquire: pairs with the Release store in `mark_woken`, so everything the waker did
+        // before waking us is visible once we return.
         if me.woken.load(Ordering::Acquire) {
             return true;
         }
