@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use crate::sync::AtomicU32;
 
 /// The longest single sleep we ask for: a year. A later deadline sleeps again when this one
-/// times out. The kernel turns the timeout into a 32.32 fixed-point `sbintime_t`, which a
-/// deadline centuries away could overflow.
+/// times out. The kernel converts timeouts to 32.32 fixed-point `sbintime_t`; the clamp keeps a
+/// deadline centuries away out of that arithmetic (a precaution, not tested on FreeBSD here).
 const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// Converts `deadline`, at most [`MAX_TIMEOUT`] away, to an absolute `CLOCK_MONOTONIC` timeout.
