@@ -22,7 +22,10 @@ use crate::sync::AtomicU32;
 /// clock once and add the remaining time. `None` (no timeout) when the sum does not fit.
 fn to_timespec(deadline: Instant) -> Option<libc::timespec> {
     let remaining = deadline.saturating_duration_since(Instant::now());
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `now` is a valid, writable timespec, and CLOCK_MONOTONIC is always available.
     let r = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
     debug_assert_eq!(r, 0);
@@ -33,7 +36,10 @@ fn to_timespec(deadline: Instant) -> Option<libc::timespec> {
         nsec -= 1_000_000_000;
         sec = sec.checked_add(1)?;
     }
-    Some(libc::timespec { tv_sec: sec, tv_nsec: nsec })
+    Some(libc::timespec {
+        tv_sec: sec,
+        tv_nsec: nsec,
+    })
 }
 
 /// Sleeps while `*futex == expected`. `false` only when the deadline passed.

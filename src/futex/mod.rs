@@ -20,8 +20,8 @@
 //!   deadline, and `Duration::MAX` (or any timeout too large to represent) into `None`.
 //! - A waiter that reports [`WaitResult::TimedOut`] consumed no wake: the wake went to another
 //!   sleeper, or to nobody.
-//! - The count [`wake_one`] and [`wake_all`] return is a hint: it is exact on Linux and may be
-//!   `0` on platforms that do not report it.
+//! - The count [`wake_one`] and [`wake_all`] return is a hint: it is exact on Linux and with the
+//!   fallback table, and always `0` on macOS, Windows and FreeBSD, which do not report it.
 //!
 //! # Backends
 //!
