@@ -34,7 +34,7 @@
 //! | everything else, or feature `force-fallback` | a hashed table of parked threads |
 //! | `--cfg loom` | a model for the loom checker: a table of loom condition variables |
 //!
-//! On Linux, [`shared`] offers the same three calls without `FUTEX_PRIVATE_FLAG`, for words that
+//! On Linux, `futex::shared` offers the same three calls without `FUTEX_PRIVATE_FLAG`, for words that
 //! live in memory shared between processes.
 //!
 //! # Example
