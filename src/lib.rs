@@ -7,6 +7,8 @@
 mod backoff;
 pub mod futex;
 mod lock;
+mod queue;
 mod sync;
 
 pub use lock::{Lock, LockGuard, RawLock};
+pub use queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDown, TaskDoneError};
