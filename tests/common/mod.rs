@@ -13,7 +13,11 @@ pub const LIMIT: Duration = Duration::from_secs(60);
 
 /// Scales an iteration count down under Miri, which runs code thousands of times slower.
 pub const fn scaled(n: usize) -> usize {
-    if cfg!(miri) { if n / 500 > 2 { n / 500 } else { 2 } } else { n }
+    if cfg!(miri) {
+        if n / 500 > 2 { n / 500 } else { 2 }
+    } else {
+        n
+    }
 }
 
 /// Where each thread of a test says it is, for the watchdog's report.
