@@ -44,7 +44,8 @@ use crate::sync::{
     UnsafeCell, fence,
 };
 
-use super::core::{Padded, PopError, PushError};
+use super::core::{PopError, PushError};
+use super::waiters::Padded;
 
 /// One cell of the ring.
 struct Slot<T> {

@@ -58,7 +58,8 @@ use loom::sync::atomic::AtomicPtr;
 #[cfg(not(loom))]
 use std::sync::atomic::AtomicPtr;
 
-use super::core::{Padded, PopError, PushError};
+use super::core::{PopError, PushError};
+use super::waiters::Padded;
 
 /// Slots per block. 31 (+1 phantom position = 32 per lap) is crossbeam's figure: a block of
 /// small items spans a few pages' worth of cache lines and is allocated once per 31 items.

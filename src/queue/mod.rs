@@ -1,28 +1,7 @@
 //! Python's `queue` module: [`Queue`] (FIFO), [`LifoQueue`] and [`PriorityQueue`], with task
 //! tracking (`task_done`/`join`) and Python 3.13's shutdown.
 //!
-//! # From Python
-//!
-//! | Python | synclab |
-//! |---|---|
-//! | `Queue()`, `Queue(maxsize=0)` | [`Queue::new()`] (unbounded) |
-//! | `Queue(maxsize=n)`, `n > 0` | [`Queue::bounded(n)`](Queue::bounded) (`bounded(0)` panics: use `new`) |
-//! | `put(x)` | [`put(x)`](Queue::put) `-> Result<(), ShutDown<T>>` |
-//! | `put_nowait(x)`, `put(x, block=False)` | [`try_put(x)`](Queue::try_put): `Err(PutError::Full(x))` |
-//! | `put(x, timeout=t)` | [`put_timeout(x, t)`](Queue::put_timeout): `Err(PutError::Timeout(x))` |
-//! | `get()` | [`get()`](Queue::get) `-> Result<T, ShutDown>` |
-//! | `get_nowait()`, `get(block=False)` | [`try_get()`](Queue::try_get): `Err(GetError::Empty)` |
-//! | `get(timeout=t)` | [`get_timeout(t)`](Queue::get_timeout): `Err(GetError::Timeout)` |
-//! | `qsize()` / `empty()` / `full()` / `maxsize` | [`len`](Queue::len) / [`is_empty`](Queue::is_empty) / [`is_full`](Queue::is_full) / [`capacity`](Queue::capacity) |
-//! | `task_done()`, `join()` | [`task_done`](Queue::task_done) `-> Result<(), TaskDoneError>`, [`join`](Queue::join), [`join_timeout`](Queue::join_timeout) |
-//! | `shutdown()` | [`shutdown`](Queue::shutdown) |
-//! | `shutdown(immediate=True)` | [`shutdown_now`](Queue::shutdown_now) `-> Vec<T>` (the discarded items, in get order) |
-//! | `is_shutdown` | [`is_shutdown`](Queue::is_shutdown) |
-//! | exceptions `Full`, `Empty`, `ShutDown`, `ValueError` | [`PutError`], [`GetError`], [`ShutDown`], [`TaskDoneError`] |
-//!
-//! Differences: a value that could not be queued always comes back inside the error (Python
-//! drops it with the exception); negative timeouts cannot be written (`Duration`), and
-//! `Duration::MAX` means "no timeout"; `LifoQueue` and `PriorityQueue` have the same methods.
+//! The Python → synclab naming is in [`Queue`]'s documentation.
 //!
 //! # How it is built
 //!
@@ -35,14 +14,6 @@
 //! | `Queue::new` | lock-free linked blocks (crossbeam-channel's list flavor) | `list.rs` |
 //! | `LifoQueue` | `Vec` under a [`Lock`](crate::Lock) | `locked.rs` |
 //! | `PriorityQueue` | `BinaryHeap` (min-first) under a [`Lock`](crate::Lock) | `locked.rs` |
-//!
-//! All three are `Send + Sync` exactly when `T: Send`, and share them with `&` (in
-//! `thread::scope`) or in an `Arc`:
-//!
-//! ```compile_fail
-//! fn shareable<Q: Send + Sync>() {}
-//! shareable::<synclab::Queue<std::rc::Rc<u8>>>(); // Rc is not Send: refused
-//! ```
 
 mod api;
 mod array;
@@ -51,6 +22,7 @@ mod error;
 mod fifo;
 mod list;
 mod locked;
+mod waiters;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -89,6 +61,40 @@ pub use error::{GetError, PutError, ShutDown, TaskDoneError};
 ///     q.put(c).unwrap();
 /// }
 /// assert_eq!(q.shutdown_now(), ['a', 'b', 'c']);
+/// ```
+///
+/// # From Python
+///
+/// | Python | synclab |
+/// |---|---|
+/// | `Queue()`, `Queue(maxsize=0)` | [`Queue::new()`] (unbounded) |
+/// | `Queue(maxsize=n)`, `n > 0` | [`Queue::bounded(n)`](Queue::bounded) (`bounded(0)` panics: use `new`) |
+/// | `put(x)` | [`put(x)`](Queue::put) `-> Result<(), ShutDown<T>>` |
+/// | `put_nowait(x)`, `put(x, block=False)` | [`try_put(x)`](Queue::try_put): `Err(PutError::Full(x))` |
+/// | `put(x, timeout=t)` | [`put_timeout(x, t)`](Queue::put_timeout): `Err(PutError::Timeout(x))` |
+/// | `get()` | [`get()`](Queue::get) `-> Result<T, ShutDown>` |
+/// | `get_nowait()`, `get(block=False)` | [`try_get()`](Queue::try_get): `Err(GetError::Empty)` |
+/// | `get(timeout=t)` | [`get_timeout(t)`](Queue::get_timeout): `Err(GetError::Timeout)` |
+/// | `qsize()` / `empty()` / `full()` / `maxsize` | [`len`](Queue::len) / [`is_empty`](Queue::is_empty) / [`is_full`](Queue::is_full) / [`capacity`](Queue::capacity) |
+/// | `task_done()`, `join()` | [`task_done`](Queue::task_done) `-> Result<(), TaskDoneError>`, [`join`](Queue::join), [`join_timeout`](Queue::join_timeout) |
+/// | `shutdown()` | [`shutdown`](Queue::shutdown) |
+/// | `shutdown(immediate=True)` | [`shutdown_now`](Queue::shutdown_now) `-> Vec<T>` (the discarded items, in get order) |
+/// | `is_shutdown` | [`is_shutdown`](Queue::is_shutdown) |
+/// | exceptions `Full`, `Empty`, `ShutDown`, `ValueError` | [`PutError`], [`GetError`], [`ShutDown`], [`TaskDoneError`] |
+///
+/// Differences: a value that could not be queued always comes back inside the error (Python
+/// drops it with the exception); negative timeouts cannot be written (`Duration`), and
+/// `Duration::MAX` means "no timeout"; `LifoQueue` and `PriorityQueue` have the same methods.
+///
+///
+/// # Sharing
+///
+/// All three queues are `Send + Sync` exactly when `T: Send`; share them with `&` (in
+/// `thread::scope`) or in an `Arc`:
+///
+/// ```compile_fail
+/// fn shareable<Q: Send + Sync>() {}
+/// shareable::<synclab::Queue<std::rc::Rc<u8>>>(); // Rc is not Send: refused
 /// ```
 pub struct Queue<T> {
     core: core::Core<fifo::Fifo<T>>,
