@@ -175,14 +175,18 @@ impl<T> Ring<T> {
                 // SeqCst fence: a consumer's SeqCst CAS on `head` that the wakeup handshake
                 // ordered before us is visible to the load below.
                 fence(SeqCst);
+                // Relaxed: the fence provides the ordering.
                 let head = self.head.load(Relaxed);
                 if head.wrapping_add(self.one_lap) == tail {
                     return Err(PushError::Full(value));
                 }
-                backoff.spin();
+                // A consumer is between its CAS and its stamp store: wait for it (snooze, not
+                // spin: it may be descheduled), then reload (Relaxed: a guess, as above).
+                backoff.snooze();
                 tail = self.tail.load(Relaxed);
             } else {
-                // Our `tail` is stale: another producer reserved this slot. Wait, reload.
+                // Our `tail` is stale: another producer reserved this slot. Wait, reload
+                // (Relaxed: a guess, as above).
                 backoff.snooze();
                 tail = self.tail.load(Relaxed);
             }
@@ -225,6 +229,7 @@ impl<T> Ring<T> {
                 // SeqCst fence: makes a producer's SeqCst CAS (or `close`) that the wakeup
                 // handshake ordered before us visible to the load below.
                 fence(SeqCst);
+                // Relaxed: the fence provides the ordering.
                 let tail = self.tail.load(Relaxed);
                 if tail & !self.mark_bit == head {
                     return Err(if tail & self.mark_bit != 0 {
@@ -233,11 +238,13 @@ impl<T> Ring<T> {
                         PopError::Empty
                     });
                 }
-                // A write is in flight: give its producer time (it may be descheduled).
+                // A write is in flight: give its producer time (it may be descheduled), then
+                // reload (Relaxed: a guess, as above).
                 backoff.snooze();
                 head = self.head.load(Relaxed);
             } else {
-                // Our `head` is stale: another consumer took this slot. Reload.
+                // Our `head` is stale: another consumer took this slot. Reload (Relaxed: a
+                // guess, as above).
                 backoff.snooze();
                 head = self.head.load(Relaxed);
             }

@@ -272,6 +272,7 @@ impl<T> List<T> {
                 // SeqCst fence: a producer's SeqCst CAS (or `close`) that the wakeup handshake
                 // ordered before us is visible to the load below.
                 fence(SeqCst);
+                // Relaxed: the fence provides the ordering.
                 let tail = self.tail.index.load(Relaxed);
                 if head >> SHIFT == tail >> SHIFT {
                     return Err(if tail & MARK_BIT != 0 {
@@ -298,6 +299,8 @@ impl<T> List<T> {
                         let mut next_index = (new_head & !MARK_BIT).wrapping_add(1 << SHIFT);
                         // SAFETY: `next` is alive: its slots cannot be claimed (let alone
                         // read) before we publish `next_index` below.
+                        // Relaxed: `HAS_NEXT` is only a shortcut; a stale null just makes the
+                        // next consumer look at `tail` (which is always correct).
                         if !unsafe { (*next).next.load(Relaxed) }.is_null() {
                             next_index |= MARK_BIT;
                         }
@@ -380,6 +383,7 @@ impl<T> Drop for List<T> {
         // fully read block through the normal protocol; then `head` and `tail` share the one
         // block left, which we free.
         while self.try_pop().is_ok() {}
+        // Relaxed: `&mut self` means every other thread's accesses happened before.
         let block = self.head.block.load(Relaxed);
         debug_assert_eq!(block, self.tail.block.load(Relaxed));
         // SAFETY: `block` came from `Box::into_raw`, was not freed (the walk only frees blocks
