@@ -640,6 +640,60 @@ macro_rules! suite {
                 }
             }
 
+            /// Shutdown is linearizable with put: a put that starts after `shutdown()`
+            /// returned never succeeds, and every item whose put succeeded is got.
+            #[test]
+            fn no_put_succeeds_after_shutdown_returns() {
+                for cap in [Some(2), None] {
+                    guarded(concat!(stringify!($m), "::put_vs_shutdown"), |status| {
+                        let q = match cap {
+                            Some(c) => $Q::bounded(c),
+                            None => $Q::new(),
+                        };
+                        let after = AtomicBool::new(false);
+                        let (put_ok, got) = (AtomicUsize::new(0), AtomicUsize::new(0));
+                        thread::scope(|s| {
+                            for p in 0..3 {
+                                let (q, after, put_ok) = (&q, &after, &put_ok);
+                                s.spawn(move || {
+                                    status.set(format!("putter {p}"), "putting");
+                                    for i in 0.. {
+                                        let started_after = after.load(SeqCst);
+                                        match q.put(i) {
+                                            Ok(()) => {
+                                                assert!(!started_after, "put after shutdown");
+                                                put_ok.fetch_add(1, SeqCst);
+                                            }
+                                            Err(ShutDown(v)) => {
+                                                assert_eq!(v, i);
+                                                break;
+                                            }
+                                        }
+                                    }
+                                    status.set(format!("putter {p}"), "refused");
+                                });
+                            }
+                            for c in 0..2 {
+                                let (q, got) = (&q, &got);
+                                s.spawn(move || {
+                                    status.set(format!("getter {c}"), "getting");
+                                    while q.get().is_ok() {
+                                        got.fetch_add(1, SeqCst);
+                                    }
+                                    status.set(format!("getter {c}"), "done");
+                                });
+                            }
+                            while got.load(SeqCst) < scaled(1000) {
+                                thread::yield_now();
+                            }
+                            q.shutdown();
+                            after.store(true, SeqCst);
+                        });
+                        assert_eq!(put_ok.load(SeqCst), got.load(SeqCst));
+                    });
+                }
+            }
+
             /// N producers, M consumers, more threads than cores, a small bounded queue (so
             /// both sides sleep) and an unbounded one: every item arrives exactly once.
             #[test]
