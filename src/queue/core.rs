@@ -14,7 +14,9 @@
 //! Python keeps `unfinished_tasks`, incremented on every put. We avoid that extra contended
 //! read-modify-write: the store reports how many items it ever accepted ([`Store::pushed`],
 //! derived from its tail index), and the core counts only `done` (`task_done` calls plus items
-//! discarded by `shutdown_now`). `unfinished = pushed - done`.
+//! discarded by `shutdown_now`). `unfinished = pushed - done`, with wrapping arithmetic; it is
+//! exact until a store's tail index wraps, after at least 2^62 items on 64-bit targets (2^30 on
+//! 32-bit ones).
 
 use std::time::Instant;
 
