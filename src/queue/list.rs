@@ -1,0 +1,387 @@
+//! The unbounded FIFO store: a lock-free linked list of blocks of slots.
+//!
+//! The design is crossbeam-channel's list flavor
+//! (<https://github.com/crossbeam-rs/crossbeam/blob/master/crossbeam-channel/src/flavors/list.rs>),
+//! itself after Dmitry Vyukov's unbounded MPMC queue: producers and consumers claim positions by
+//! CAS on a `tail`/`head` index, positions are grouped into blocks of [`BLOCK_CAP`] slots that are
+//! allocated one at a time, and each block is freed by whichever consumer reads its last
+//! remaining slot. One change from crossbeam: our queue can be closed while a producer is
+//! linking a new block, so that producer advances `tail` with `fetch_add` (which keeps the close
+//! mark) where crossbeam stores a fresh value (its senders are all gone when it disconnects).
+//!
+//! # Indices
+//!
+//! ```text
+//!   index = position << SHIFT | mark      position = lap * LAP + offset, offset 0 ..= BLOCK_CAP
+//! ```
+//!
+//! `LAP = BLOCK_CAP + 1`: each lap has one phantom position (`offset == BLOCK_CAP`) that means
+//! "the block is full, the next one is being linked"; threads that see it snooze. The mark bit
+//! is "closed" in `tail` and "the head block has a successor" (`HAS_NEXT`) in `head`, which
+//! spares consumers a look at `tail` when the queue cannot be empty.
+//!
+//! # Slot states (bits of `Slot::state`)
+//!
+//! | bit | set by | meaning |
+//! |---|---|---|
+//! | `WRITE` | the producer, after writing the value | the value is there |
+//! | `READ` | the consumer, after moving the value out | the slot is done |
+//! | `DESTROY` | the thread freeing the block, on a slot not yet `READ` | its consumer must continue freeing |
+//!
+//! # Freeing blocks exactly once
+//!
+//! The consumer of a block's last slot starts `destroy(block, 0)`: it walks slots `0 ..
+//! BLOCK_CAP - 1` and, at the first one not yet `READ`, sets `DESTROY` and stops; that slot's
+//! consumer sees `DESTROY` when it sets `READ` and resumes the walk after its own slot. The walk
+//! is a baton held by one thread at a time; whoever finishes it frees the block. Nothing else
+//! frees a block except `Drop`, which (with `&mut self`) first drains the queue through the same
+//! protocol and then frees the one block left.
+//!
+//! A thread dereferences a block only after its CAS claimed a slot in it: an unread claimed slot
+//! stops the walk, so the block cannot be freed under it.
+
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+use std::ptr;
+
+use crate::backoff::Backoff;
+use crate::sync::{
+    AtomicPtr, AtomicUsize,
+    Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst},
+    UnsafeCell, fence,
+};
+
+use super::core::{PopError, PushError};
+use super::waiters::Padded;
+
+/// Slots per block. 31 (+1 phantom position = 32 per lap) is crossbeam's figure: a block of
+/// small items spans a few pages' worth of cache lines and is allocated once per 31 items.
+const BLOCK_CAP: usize = 31;
+/// Positions per lap: `BLOCK_CAP` real ones and one phantom.
+const LAP: usize = BLOCK_CAP + 1;
+/// The index holds the position above the mark bit.
+const SHIFT: usize = 1;
+/// `tail`: closed. `head`: the head block has a successor (`HAS_NEXT`).
+const MARK_BIT: usize = 1;
+
+const WRITE: usize = 1;
+const READ: usize = 2;
+const DESTROY: usize = 4;
+
+struct Slot<T> {
+    /// Initialised from `WRITE` until its consumer reads it.
+    value: UnsafeCell<MaybeUninit<T>>,
+    /// `WRITE | READ | DESTROY` bits (module docs).
+    state: AtomicUsize,
+}
+
+impl<T> Slot<T> {
+    /// Waits until the producer that claimed this slot has written it.
+    fn wait_write(&self) {
+        let mut backoff = Backoff::new();
+        // Acquire: pairs with the producer's Release `fetch_or(WRITE)`: the value is visible.
+        while self.state.load(Acquire) & WRITE == 0 {
+            backoff.snooze();
+        }
+    }
+}
+
+struct Block<T> {
+    /// The successor, null until the producer of this block's last slot links it.
+    next: AtomicPtr<Block<T>>,
+    slots: [Slot<T>; BLOCK_CAP],
+}
+
+impl<T> Block<T> {
+    fn new() -> Box<Self> {
+        Box::new(Block {
+            next: AtomicPtr::new(ptr::null_mut()),
+            slots: std::array::from_fn(|_| Slot {
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+                state: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// Waits until the successor is linked (its producer claimed our last slot, so it will be).
+    fn wait_next(&self) -> *mut Block<T> {
+        let mut backoff = Backoff::new();
+        loop {
+            // Acquire: pairs with the Release store in `try_push`: the block is initialised.
+            let next = self.next.load(Acquire);
+            if !next.is_null() {
+                return next;
+            }
+            backoff.snooze();
+        }
+    }
+
+    /// Continues freeing `this`, from slot `start` (module docs, "Freeing blocks").
+    ///
+    /// # Safety
+    ///
+    /// `this` came from `Box::into_raw`, every slot before `start` is `READ` or was handed
+    /// over, and the caller holds the baton: it read the last slot, or it read slot `start - 1`
+    /// and found `DESTROY` there.
+    unsafe fn destroy(this: *mut Block<T>, start: usize) {
+        for i in start..BLOCK_CAP - 1 {
+            // SAFETY: the block is alive: slot `i` is not known `READ`, and nobody frees a block
+            // before all of its slots are.
+            let slot = unsafe { &(*this).slots[i] };
+            // Acquire (both): the consumer's read of the value happens before we free it.
+            // Release (fetch_or): our earlier accesses happen before the freeing the slot's
+            // consumer will do when it sees `DESTROY`.
+            if slot.state.load(Acquire) & READ == 0
+                && slot.state.fetch_or(DESTROY, AcqRel) & READ == 0
+            {
+                // Slot `i`'s consumer takes the baton.
+                return;
+            }
+        }
+        // SAFETY: every slot is `READ` (moved out), so no thread will touch the block again,
+        // and `this` came from `Box::into_raw`. Values are `MaybeUninit`: nothing is dropped.
+        drop(unsafe { Box::from_raw(this) });
+    }
+}
+
+/// A `head` or `tail`: an index and the block it is in.
+struct Position<T> {
+    /// `position << SHIFT | mark` (module docs).
+    index: AtomicUsize,
+    /// The block holding `index`'s position. Stored (Release) before the first index in it is
+    /// published, so a thread that loads `index` (Acquire) and then `block` sees this block or
+    /// a later one; a later one only if `index` already moved on, which its CAS then detects.
+    block: AtomicPtr<Block<T>>,
+}
+
+/// The lock-free unbounded list (module docs).
+pub(crate) struct List<T> {
+    head: Padded<Position<T>>,
+    tail: Padded<Position<T>>,
+    _owns: PhantomData<T>,
+}
+
+// SAFETY: items move from the producing to the consuming thread (`T: Send`); blocks are shared
+// raw allocations whose slots are accessed by one claimant at a time.
+unsafe impl<T: Send> Send for List<T> {}
+// SAFETY: as above; all shared state is atomic or behind a claimed slot.
+unsafe impl<T: Send> Sync for List<T> {}
+
+impl<T> List<T> {
+    pub(crate) fn new() -> Self {
+        // The first block is allocated eagerly, so `head.block` and `tail.block` are never null.
+        let first = Box::into_raw(Block::new());
+        List {
+            head: Padded(Position {
+                index: AtomicUsize::new(0),
+                block: AtomicPtr::new(first),
+            }),
+            tail: Padded(Position {
+                index: AtomicUsize::new(0),
+                block: AtomicPtr::new(first),
+            }),
+            _owns: PhantomData,
+        }
+    }
+
+    pub(crate) fn try_push(&self, value: T) -> Result<(), PushError<T>> {
+        let mut backoff = Backoff::new();
+        // Acquire (both): see `Position::block`.
+        let mut tail = self.tail.index.load(Acquire);
+        let mut block = self.tail.block.load(Acquire);
+        let mut next_block = None;
+        loop {
+            if tail & MARK_BIT != 0 {
+                return Err(PushError::Closed(value));
+            }
+            let offset = (tail >> SHIFT) % LAP;
+            if offset == BLOCK_CAP {
+                // Another producer is linking the next block.
+                backoff.snooze();
+                tail = self.tail.index.load(Acquire);
+                block = self.tail.block.load(Acquire);
+                continue;
+            }
+            // Claiming the last slot obliges us to link the next block: allocate it before the
+            // CAS so that others wait for as short a time as possible.
+            if offset + 1 == BLOCK_CAP && next_block.is_none() {
+                next_block = Some(Block::<T>::new());
+            }
+            let new_tail = tail + (1 << SHIFT);
+            // SeqCst: the store-side half of the wakeup handshake (core.rs), ordered with
+            // `close`. Acquire on failure: see `Position::block`.
+            match self
+                .tail
+                .index
+                .compare_exchange_weak(tail, new_tail, SeqCst, Acquire)
+            {
+                Ok(_) => {
+                    if offset + 1 == BLOCK_CAP {
+                        let next = Box::into_raw(next_block.take().expect("allocated above"));
+                        // Release (both): see `Position::block`. `fetch_add`, not `store`, so a
+                        // concurrent `close` keeps its mark (we alone move the phantom position).
+                        self.tail.block.store(next, Release);
+                        self.tail.index.fetch_add(1 << SHIFT, Release);
+                        // SAFETY: our claimed slot in `block` is not yet written, so not read:
+                        // the block cannot have been freed.
+                        unsafe { (*block).next.store(next, Release) };
+                    }
+                    // SAFETY: as above, `block` is alive; the CAS made slot `offset` ours
+                    // until we set `WRITE`.
+                    let slot = unsafe { &(*block).slots[offset] };
+                    // SAFETY: we own the slot (above); nobody reads it before `WRITE`.
+                    slot.value
+                        .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
+                    // Release: publishes the value to the consumer's Acquire in `wait_write`.
+                    slot.state.fetch_or(WRITE, Release);
+                    return Ok(());
+                }
+                Err(t) => {
+                    tail = t;
+                    block = self.tail.block.load(Acquire);
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    pub(crate) fn try_pop(&self) -> Result<T, PopError> {
+        let mut backoff = Backoff::new();
+        // Acquire (both): see `Position::block`.
+        let mut head = self.head.index.load(Acquire);
+        let mut block = self.head.block.load(Acquire);
+        loop {
+            let offset = (head >> SHIFT) % LAP;
+            if offset == BLOCK_CAP {
+                // Another consumer is moving `head` to the next block.
+                backoff.snooze();
+                head = self.head.index.load(Acquire);
+                block = self.head.block.load(Acquire);
+                continue;
+            }
+            let mut new_head = head + (1 << SHIFT);
+            if new_head & MARK_BIT == 0 {
+                // The tail may be in this block: is anything there?
+                // SeqCst fence: a producer's SeqCst CAS (or `close`) that the wakeup handshake
+                // ordered before us is visible to the load below.
+                fence(SeqCst);
+                // Relaxed: the fence provides the ordering.
+                let tail = self.tail.index.load(Relaxed);
+                if head >> SHIFT == tail >> SHIFT {
+                    return Err(if tail & MARK_BIT != 0 {
+                        PopError::Closed
+                    } else {
+                        PopError::Empty
+                    });
+                }
+                if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
+                    new_head |= MARK_BIT;
+                }
+            }
+            // SeqCst: the store-side half of the handshake (only for symmetry: nobody sleeps
+            // for room in an unbounded queue). Acquire on failure: see `Position::block`.
+            match self
+                .head
+                .index
+                .compare_exchange_weak(head, new_head, SeqCst, Acquire)
+            {
+                Ok(_) => {
+                    if offset + 1 == BLOCK_CAP {
+                        // SAFETY: our claimed slot is unread, so `block` is alive.
+                        let next = unsafe { (*block).wait_next() };
+                        let mut next_index = (new_head & !MARK_BIT).wrapping_add(1 << SHIFT);
+                        // SAFETY: `next` is alive: its slots cannot be claimed (let alone
+                        // read) before we publish `next_index` below.
+                        // Relaxed: `HAS_NEXT` is only a shortcut; a stale null just makes the
+                        // next consumer look at `tail` (which is always correct).
+                        if !unsafe { (*next).next.load(Relaxed) }.is_null() {
+                            next_index |= MARK_BIT;
+                        }
+                        // Release (both): see `Position::block`. A plain store is fine: other
+                        // consumers only snooze while `head` is on the phantom position.
+                        self.head.block.store(next, Release);
+                        self.head.index.store(next_index, Release);
+                    }
+                    // SAFETY: our claimed slot is unread, so `block` is alive.
+                    let slot = unsafe { &(*block).slots[offset] };
+                    slot.wait_write();
+                    // SAFETY: `WRITE` is set (Acquire): the value is initialised, and the CAS
+                    // made us its only reader. Reading moves it out.
+                    let value = slot.value.with(|p| unsafe { p.read().assume_init() });
+                    if offset + 1 == BLOCK_CAP {
+                        // SAFETY: we read the last slot: we start the walk.
+                        unsafe { Block::destroy(block, 0) };
+                    } else if slot.state.fetch_or(READ, AcqRel) & DESTROY != 0 {
+                        // AcqRel: Release publishes our read to the freeing thread; Acquire
+                        // takes the baton from the thread that set `DESTROY`.
+                        // SAFETY: `DESTROY` on our slot hands us the walk from `offset + 1`.
+                        unsafe { Block::destroy(block, offset + 1) };
+                    }
+                    return Ok(value);
+                }
+                Err(h) => {
+                    head = h;
+                    block = self.head.block.load(Acquire);
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Number of real slots before an index's position (`position - lap`: one phantom per lap).
+    #[inline]
+    fn count(index: usize) -> usize {
+        let position = index >> SHIFT;
+        position - position / LAP
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        loop {
+            // SeqCst: `tail`, `head`, `tail` in one total order: an unchanged `tail` means the
+            // pair was current at the same moment.
+            let tail = self.tail.index.load(SeqCst);
+            let head = self.head.index.load(SeqCst);
+            if self.tail.index.load(SeqCst) == tail {
+                return Self::count(tail).wrapping_sub(Self::count(head));
+            }
+        }
+    }
+
+    pub(crate) fn close(&self) -> bool {
+        // SeqCst: ordered with every producer's reservation CAS, and the store-side half of the
+        // wakeup handshake for sleeping getters.
+        self.tail.index.fetch_or(MARK_BIT, SeqCst) & MARK_BIT == 0
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        // SeqCst: once `close` returned, every later call sees the mark.
+        self.tail.index.load(SeqCst) & MARK_BIT != 0
+    }
+
+    pub(crate) fn pushed(&self) -> usize {
+        // SeqCst: read in the same total order as `done` in the core's task accounting.
+        Self::count(self.tail.index.load(SeqCst))
+    }
+}
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Drop for List<T> {
+    fn drop(&mut self) {
+        // `&mut self`: nothing is in flight. Popping every item drops it once and frees each
+        // fully read block through the normal protocol; then `head` and `tail` share the one
+        // block left, which we free.
+        while self.try_pop().is_ok() {}
+        // Relaxed: `&mut self` means every other thread's accesses happened before.
+        let block = self.head.block.load(Relaxed);
+        debug_assert_eq!(block, self.tail.block.load(Relaxed));
+        // SAFETY: `block` came from `Box::into_raw`, was not freed (the walk only frees blocks
+        // whose every slot was read, and `head` is still in this one), and no thread can reach
+        // it any more. Its read slots are moved-out `MaybeUninit`s; nothing else was written.
+        drop(unsafe { Box::from_raw(block) });
+    }
+}
