@@ -80,11 +80,65 @@ fn locks(c: &mut Criterion) {
     contended::<parking_lot::Mutex<u64>>(c, "parking_lot", 2);
 }
 
+/// One producer and one consumer move `items` items through a queue; returns the wall time.
+fn spsc_run<Q: Sync>(
+    q: &Q,
+    items: u64,
+    put: impl Fn(&Q, u64) + Sync,
+    get: impl Fn(&Q) -> u64 + Sync,
+) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for i in 0..items {
+                put(q, i);
+            }
+        });
+        let mut sum = 0u64;
+        for _ in 0..items {
+            sum = sum.wrapping_add(get(q));
+        }
+        black_box(sum);
+    });
+    start.elapsed()
+}
+
+fn queues(c: &mut Criterion) {
+    const ITEMS: u64 = 10_000;
+    let mut g = c.benchmark_group("queue/spsc_bounded1024");
+    g.throughput(criterion::Throughput::Elements(ITEMS));
+    g.bench_function("synclab", |b| {
+        b.iter_custom(|iters| {
+            let q = synclab::Queue::bounded(1024);
+            (0..iters)
+                .map(|_| spsc_run(&q, ITEMS, |q, i| q.put(i).unwrap(), |q| q.get().unwrap()))
+                .sum()
+        })
+    });
+    g.bench_function("crossbeam", |b| {
+        b.iter_custom(|iters| {
+            let (tx, rx) = crossbeam_channel::bounded(1024);
+            let q = (tx, rx);
+            (0..iters)
+                .map(|_| {
+                    spsc_run(
+                        &q,
+                        ITEMS,
+                        |q, i| q.0.send(i).unwrap(),
+                        |q| q.1.recv().unwrap(),
+                    )
+                })
+                .sum()
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = locks
+    targets = locks, queues
 }
 criterion_main!(benches);
