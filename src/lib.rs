@@ -175,6 +175,9 @@ pub use lock::{Lock, LockGuard, RawLock};
 pub use queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDown, TaskDoneError};
 pub use semaphore::{BoundedSemaphore, ReleaseError, Semaphore, SemaphorePermit};
 
+#[cfg(doctest)]
+mod book_doctests;
+
 /// The README's code blocks, compiled and run as doctests by `cargo test`.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

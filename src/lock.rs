@@ -60,6 +60,7 @@ impl RawLock {
         }
     }
 
+    // ANCHOR: fast_path
     /// Acquires the lock, sleeping as long as needed.
     #[inline]
     pub fn lock(&self) {
@@ -110,6 +111,8 @@ impl RawLock {
             self.wake();
         }
     }
+
+    // ANCHOR_END: fast_path
 
     /// The slow path of `lock`: spin, then sleep. `false` if `deadline` passed first.
     #[cold]

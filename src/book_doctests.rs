@@ -1,0 +1,11 @@
+//! The book's inline Rust code blocks, compiled and run as doctests by `cargo test`.
+//!
+//! Each chapter that has ```` ```rust ```` blocks is handed to rustdoc here (`cargo xtask book`
+//! fails if one is missing). Blocks that include real source (`rust,ignore` around an
+//! `{{#include}}`) are not doctests: that source is compiled where it lives.
+
+#[doc = include_str!("../book/src/how-to-use.md")]
+pub struct HowToUse;
+
+#[doc = include_str!("../book/src/part2/atomics.md")]
+pub struct Atomics;
