@@ -71,7 +71,11 @@ mod tests {
         assert!(sem.try_acquire());
         assert!(sem.try_acquire());
         assert!(!sem.try_acquire());
-        assert_eq!(sem.available(), 0, "a failed try_acquire must not change the count");
+        assert_eq!(
+            sem.available(),
+            0,
+            "a failed try_acquire must not change the count"
+        );
         sem.release();
         assert_eq!(sem.available(), 1);
         assert!(sem.try_acquire());
@@ -114,7 +118,10 @@ mod tests {
                 }
             });
             let most = most.load(SeqCst);
-            assert!(most <= 2, "{most} threads held a permit at once; the limit is 2");
+            assert!(
+                most <= 2,
+                "{most} threads held a permit at once; the limit is 2"
+            );
             assert_eq!(sem.available(), 2, "permits were lost or made up");
         });
     }
@@ -126,7 +133,10 @@ mod tests {
             std::thread::scope(|s| {
                 let sleeper = s.spawn(|| sem.acquire());
                 std::thread::sleep(Duration::from_millis(50));
-                assert!(!sleeper.is_finished(), "acquire returned with no permit free");
+                assert!(
+                    !sleeper.is_finished(),
+                    "acquire returned with no permit free"
+                );
                 status.set("main", "release(), joining the sleeper");
                 sem.release();
                 sleeper.join().unwrap();

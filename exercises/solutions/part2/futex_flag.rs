@@ -161,7 +161,10 @@ mod tests {
                 let waiter = s.spawn(|| flag.wait_timeout(Duration::from_secs(30)));
                 std::thread::sleep(Duration::from_millis(20));
                 flag.set();
-                assert!(waiter.join().unwrap(), "the waiter timed out although set() ran");
+                assert!(
+                    waiter.join().unwrap(),
+                    "the waiter timed out although set() ran"
+                );
             });
         });
     }

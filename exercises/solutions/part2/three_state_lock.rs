@@ -151,7 +151,11 @@ mod tests {
         let lock = ThreeStateLock::new(1);
         let mut guard = lock.lock();
         *guard += 1;
-        assert_eq!(lock.state(), LOCKED, "nobody waits: the lock must be LOCKED, not CONTENDED");
+        assert_eq!(
+            lock.state(),
+            LOCKED,
+            "nobody waits: the lock must be LOCKED, not CONTENDED"
+        );
         drop(guard);
         assert_eq!(lock.state(), UNLOCKED);
         assert_eq!(*lock.lock(), 2);

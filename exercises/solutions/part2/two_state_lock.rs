@@ -121,7 +121,10 @@ mod tests {
         let guard = lock.lock();
         assert!(lock.is_locked());
         assert!(lock.try_lock().is_none());
-        assert!(lock.is_locked(), "a failed try_lock must leave the lock held");
+        assert!(
+            lock.is_locked(),
+            "a failed try_lock must leave the lock held"
+        );
         drop(guard);
         assert!(lock.try_lock().is_some());
     }
@@ -137,7 +140,10 @@ mod tests {
                 });
                 // Long enough for the waiter to go to sleep on the futex.
                 std::thread::sleep(Duration::from_millis(50));
-                assert!(!waiter.is_finished(), "the waiter got in while the lock was held");
+                assert!(
+                    !waiter.is_finished(),
+                    "the waiter got in while the lock was held"
+                );
                 status.set("main", "unlocking");
                 drop(guard);
                 waiter.join().unwrap();
