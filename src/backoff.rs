@@ -13,6 +13,7 @@
 
 use crate::sync::{spin_loop, yield_now};
 
+// ANCHOR: spin_until
 /// How many load-only iterations a lock spins before it sleeps.
 ///
 /// 100 is std's figure for its futex mutex: roughly 1–4 µs of `PAUSE` on current x86, about the
@@ -32,6 +33,7 @@ pub(crate) fn spin_until(mut stop: impl FnMut() -> bool) -> bool {
     }
     stop()
 }
+// ANCHOR_END: spin_until
 
 /// Exponential backoff for waiting on *another thread's progress* (crossbeam's `snooze`):
 /// a few rounds of growing `PAUSE` bursts, then a few yields, then [`Backoff::is_completed`]

@@ -9,3 +9,15 @@ pub struct HowToUse;
 
 #[doc = include_str!("../book/src/part2/atomics.md")]
 pub struct Atomics;
+
+#[doc = include_str!("../book/src/part2/futex.md")]
+pub struct Futex;
+
+#[doc = include_str!("../book/src/part2/lock.md")]
+pub struct Lock;
+
+#[doc = include_str!("../book/src/part2/event.md")]
+pub struct Event;
+
+#[doc = include_str!("../book/src/part2/semaphore.md")]
+pub struct Semaphore;

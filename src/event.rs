@@ -51,10 +51,12 @@ use crate::sync::{
     loom_const_fn,
 };
 
+// ANCHOR: bits
 const SET: u32 = 1 << 0; // the event is set
 const WAITERS: u32 = 1 << 1; // a waiter may sleep: `set` must wake all
 const GEN_ONE: u32 = 1 << 2; // one step of the generation counter
 const GEN_MASK: u32 = !(SET | WAITERS); // the generation bits
+// ANCHOR_END: bits
 
 /// A flag that threads can wait for: Python's `threading.Event`.
 ///
@@ -102,6 +104,7 @@ impl Event {
         }
     }
 
+    // ANCHOR: set
     /// Sets the flag and wakes every waiting thread (Python's `set()`).
     ///
     /// Setting a set event changes nothing. No system call happens unless a thread is waiting.
@@ -139,7 +142,9 @@ impl Event {
             self.wake_all();
         }
     }
+    // ANCHOR_END: set
 
+    // ANCHOR: clear
     /// Resets the flag (Python's `clear()`). Threads that are already waiting and saw a `set`
     /// since they began still return `true`; later waits block until the next `set`.
     ///
@@ -155,6 +160,7 @@ impl Event {
         // of a `clear`); being an RMW, it keeps the release sequence of the last `set` intact.
         self.state.fetch_and(!SET, Relaxed);
     }
+    // ANCHOR_END: clear
 
     /// `true` if the flag is set (Python's `is_set()`); a snapshot.
     ///
@@ -219,6 +225,7 @@ impl Event {
         self.wait_contended(state, futex::deadline_after(timeout))
     }
 
+    // ANCHOR: wait_contended
     /// The slow path of `wait`: `seen` is the (unset) state the caller loaded when it began.
     /// Returns `true` once a `set` happened since then, `false` when `deadline` passed.
     #[cold]
@@ -268,6 +275,7 @@ impl Event {
             }
         }
     }
+    // ANCHOR_END: wait_contended
 
     #[cold]
     fn wake_all(&self) {

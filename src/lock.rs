@@ -28,9 +28,11 @@ use crate::sync::{
     UnsafeCell, loom_const_fn,
 };
 
+// ANCHOR: states
 const UNLOCKED: u32 = 0; // free
 const LOCKED: u32 = 1; // held, no sleeper recorded
 const CONTENDED: u32 = 2; // held, sleepers possible: unlock must wake one
+// ANCHOR_END: states
 
 /// The bare lock state, without data: what [`Lock`] and [`Condition`](crate::Condition) are built
 /// on. Most code wants [`Lock`]; this is public for readers of the workbook and for building
@@ -114,6 +116,7 @@ impl RawLock {
 
     // ANCHOR_END: fast_path
 
+    // ANCHOR: lock_contended
     /// The slow path of `lock`: spin, then sleep. `false` if `deadline` passed first.
     #[cold]
     fn lock_contended(&self, deadline: Option<Instant>) -> bool {
@@ -143,7 +146,9 @@ impl RawLock {
             state = self.spin();
         }
     }
+    // ANCHOR_END: lock_contended
 
+    // ANCHOR: spin
     /// Spins while the lock is held but nobody sleeps; returns the last state seen.
     #[inline]
     fn spin(&self) -> u32 {
@@ -155,6 +160,7 @@ impl RawLock {
         });
         state
     }
+    // ANCHOR_END: spin
 
     #[cold]
     fn wake(&self) {
@@ -390,6 +396,7 @@ impl<T: ?Sized> DerefMut for LockGuard<'_, T> {
     }
 }
 
+// ANCHOR: guard_drop
 impl<T: ?Sized> Drop for LockGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
@@ -397,6 +404,7 @@ impl<T: ?Sized> Drop for LockGuard<'_, T> {
         unsafe { self.lock.raw.unlock() }
     }
 }
+// ANCHOR_END: guard_drop
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for LockGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

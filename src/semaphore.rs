@@ -262,6 +262,7 @@ impl<'a> SemaphorePermit<'a> {
     }
 }
 
+// ANCHOR: permit_drop
 impl Drop for SemaphorePermit<'_> {
     #[inline]
     fn drop(&mut self) {
@@ -269,6 +270,7 @@ impl Drop for SemaphorePermit<'_> {
         let _ = self.raw.release(1, self.limit);
     }
 }
+// ANCHOR_END: permit_drop
 
 impl fmt::Debug for SemaphorePermit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

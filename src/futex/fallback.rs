@@ -95,6 +95,7 @@ fn bucket(addr: usize) -> &'static Bucket {
     &TABLE[hash as usize]
 }
 
+// ANCHOR: fallback_wait
 pub(super) fn wait(futex: &AtomicU32, expected: u32, deadline: Option<Instant>) -> bool {
     let addr = key(futex);
     let bucket = bucket(addr);
@@ -116,6 +117,7 @@ pub(super) fn wait(futex: &AtomicU32, expected: u32, deadline: Option<Instant>) 
         queue.push_back(Arc::clone(&me));
         me
     };
+    // ANCHOR_END: fallback_wait
     loop {
         // Acquire: pairs with the Release store in `mark_woken`, so everything the waker did
         // before waking us is visible once we return.

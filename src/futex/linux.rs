@@ -42,6 +42,7 @@ fn to_timespec(deadline: Instant) -> Option<libc::timespec> {
     })
 }
 
+// ANCHOR: linux_wait
 /// Sleeps while `*futex == expected`. `false` only when the deadline passed.
 pub(super) fn wait_with(
     futex: &AtomicU32,
@@ -80,7 +81,9 @@ pub(super) fn wait_with(
         }
     }
 }
+// ANCHOR_END: linux_wait
 
+// ANCHOR: linux_wake
 /// Wakes up to `count` sleepers; returns how many were woken.
 pub(super) fn wake_with(futex: &AtomicU32, count: i32, private: bool) -> usize {
     let op = libc::FUTEX_WAKE | if private { libc::FUTEX_PRIVATE_FLAG } else { 0 };
@@ -89,6 +92,7 @@ pub(super) fn wake_with(futex: &AtomicU32, count: i32, private: bool) -> usize {
     let r = unsafe { libc::syscall(libc::SYS_futex, futex.as_ptr(), op, count) };
     usize::try_from(r).unwrap_or(0)
 }
+// ANCHOR_END: linux_wake
 
 #[cfg_attr(feature = "force-fallback", allow(dead_code))]
 #[inline]

@@ -30,6 +30,7 @@ fn key(futex: &AtomicU32) -> usize {
     futex as *const AtomicU32 as usize
 }
 
+// ANCHOR: loom_wait
 pub(super) fn wait(futex: &AtomicU32, expected: u32, deadline: Option<Instant>) -> bool {
     let mut table = TABLE.lock().unwrap();
     // SeqCst, like the kernel's futex (a full barrier before the comparison).
@@ -46,6 +47,7 @@ pub(super) fn wait(futex: &AtomicU32, expected: u32, deadline: Option<Instant>) 
     drop(cv.wait(table).unwrap());
     true
 }
+// ANCHOR_END: loom_wait
 
 pub(super) fn wake_one(futex: &AtomicU32) -> usize {
     let table = TABLE.lock().unwrap();

@@ -56,12 +56,14 @@ use crate::sync::{
     loom_const_fn,
 };
 
+// ANCHOR: word
 /// Bit 0: a thread may sleep on the word; `release` must wake.
 const WAITERS: u32 = 1;
 /// One permit: the count lives in bits 1..32.
 const ONE: u32 = 1 << 1;
 /// The most permits the word can count (2^31 − 1).
 pub(super) const MAX_PERMITS: u32 = u32::MAX >> 1;
+// ANCHOR_END: word
 
 /// The permit count of a state word.
 #[inline]
@@ -90,6 +92,7 @@ impl RawSemaphore {
         permits(self.state.load(Relaxed))
     }
 
+    // ANCHOR: try_acquire
     /// Takes a permit if one is free; never sleeps. Fails only when none is free, never
     /// because another thread raced us.
     #[inline]
@@ -108,6 +111,7 @@ impl RawSemaphore {
         }
         false
     }
+    // ANCHOR_END: try_acquire
 
     /// Takes a permit, sleeping until `deadline` at most (`None`: no limit). `true` if taken.
     #[inline]
@@ -115,6 +119,7 @@ impl RawSemaphore {
         self.try_acquire() || self.acquire_contended(deadline)
     }
 
+    // ANCHOR: release
     /// Adds `n` permits if that keeps the count at most `limit`, and wakes sleepers.
     /// Changes nothing and returns `Err` otherwise.
     #[inline]
@@ -148,7 +153,9 @@ impl RawSemaphore {
         }
         Ok(())
     }
+    // ANCHOR_END: release
 
+    // ANCHOR: acquire_contended
     /// The slow path of acquire: spin, then sleep. `false` if `deadline` passed first.
     #[cold]
     fn acquire_contended(&self, deadline: Option<Instant>) -> bool {
@@ -204,7 +211,9 @@ impl RawSemaphore {
             state = self.state.load(Relaxed);
         }
     }
+    // ANCHOR_END: acquire_contended
 
+    // ANCHOR: after_timeout
     /// Rule 3(c): one last attempt after the deadline, leaving WAITERS set either way.
     #[cold]
     fn acquire_after_timeout(&self) -> bool {
@@ -227,7 +236,9 @@ impl RawSemaphore {
             }
         }
     }
+    // ANCHOR_END: after_timeout
 
+    // ANCHOR: pass_baton
     /// Rule 4: a thread that slept took a permit and left `new`; if permits are still free, a
     /// sleeper may have been skipped by a release that found WAITERS clear: wake one.
     #[inline]
@@ -236,6 +247,7 @@ impl RawSemaphore {
             self.wake(1);
         }
     }
+    // ANCHOR_END: pass_baton
 
     #[cold]
     fn wake(&self, n: usize) {

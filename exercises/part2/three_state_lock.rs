@@ -1,0 +1,224 @@
+//! # Exercise `three_state_lock` — Part II, "Lock"
+//!
+//! Make unlocking free when nobody waits. The state gets a third value: `UNLOCKED` (0),
+//! `LOCKED` (1: held, nobody asleep) and `CONTENDED` (2: held, threads may sleep). The
+//! uncontended path is one compare-exchange 0 → 1 to lock and one swap to 0 to unlock, with
+//! no system call; only an unlock that finds `CONTENDED` calls `futex::wake_one`. A thread that
+//! has to wait may spin briefly (loads only), then marks the lock `CONTENDED` and sleeps.
+//!
+//! The trap: a thread that wakes up and takes the lock must leave it `CONTENDED`, because it
+//! cannot know whether others still sleep. The chapter walks through what goes wrong if it
+//! sets `LOCKED` instead.
+//!
+//! Check your work: `cargo xtask check three_state_lock`
+
+use std::cell::UnsafeCell;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{
+    AtomicU32,
+    Ordering::{Acquire, Relaxed, Release},
+};
+
+use synclab::futex;
+
+const UNLOCKED: u32 = 0; // free
+const LOCKED: u32 = 1; // held, nobody asleep: unlock makes no system call
+const CONTENDED: u32 = 2; // held, threads may sleep: unlock must wake one
+
+/// How many times a waiter looks at the lock before it goes to sleep (std uses 100 too).
+const SPIN_LIMIT: u32 = 100;
+
+/// A futex lock whose uncontended lock and unlock make no system call.
+pub struct ThreeStateLock<T> {
+    state: AtomicU32,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: the lock hands `&mut T` to one thread at a time, so sharing it is safe when `T` may
+// move between threads.
+unsafe impl<T: Send> Sync for ThreeStateLock<T> {}
+
+impl<T> ThreeStateLock<T> {
+    /// A new, unlocked lock.
+    pub const fn new(value: T) -> Self {
+        ThreeStateLock {
+            state: AtomicU32::new(UNLOCKED),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    /// The state word now: `UNLOCKED`, `LOCKED` or `CONTENDED` (a snapshot, for tests).
+    pub fn state(&self) -> u32 {
+        self.state.load(Relaxed)
+    }
+
+    /// Takes the lock, sleeping while another thread holds it.
+    pub fn lock(&self) -> Guard<'_, T> {
+        // TODO: the fast path. One compare-exchange UNLOCKED -> LOCKED (which orderings?);
+        // if it fails, call `self.lock_contended()`. Then return the guard.
+        todo!()
+    }
+
+    /// The slow path of `lock`: spin a little, then sleep.
+    #[cold]
+    fn lock_contended(&self) {
+        // TODO: the slow path.
+        // 1. (Optional, for speed) spin up to SPIN_LIMIT times with loads only, while the
+        //    state is LOCKED, calling `std::hint::spin_loop()`; then try UNLOCKED -> LOCKED once.
+        // 2. Mark the lock CONTENDED with a swap; if the swap returned UNLOCKED, the lock is
+        //    yours. Otherwise sleep with `futex::wait(&self.state, CONTENDED, None)` and repeat.
+        // Why must a thread that wakes up take the lock as CONTENDED, not as LOCKED?
+        todo!()
+    }
+
+    /// Takes the lock only if it is free right now; never sleeps.
+    pub fn try_lock(&self) -> Option<Guard<'_, T>> {
+        // TODO: one attempt, UNLOCKED -> LOCKED, that writes nothing if it fails. Build a
+        // `Guard` only when you got the lock: dropping one unlocks.
+        todo!()
+    }
+}
+
+/// Proof that the lock is held; releases it when dropped.
+pub struct Guard<'a, T> {
+    lock: &'a ThreeStateLock<T>,
+}
+
+impl<T> Deref for Guard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard exists only while this thread holds the lock.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T> DerefMut for Guard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard exists only while this thread holds the lock, and `&mut self`
+        // makes this the only reference through it.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T> Drop for Guard<'_, T> {
+    fn drop(&mut self) {
+        // TODO: set the state to UNLOCKED in a way that tells you what it was before (which
+        // ordering?). Wake one sleeper only if it was CONTENDED.
+        todo!()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn uncontended_lock_is_locked_and_unlock_leaves_it_unlocked() {
+        let lock = ThreeStateLock::new(1);
+        let mut guard = lock.lock();
+        *guard += 1;
+        assert_eq!(
+            lock.state(),
+            LOCKED,
+            "nobody waits: the lock must be LOCKED, not CONTENDED"
+        );
+        drop(guard);
+        assert_eq!(lock.state(), UNLOCKED);
+        assert_eq!(*lock.lock(), 2);
+        assert_eq!(lock.state(), UNLOCKED);
+    }
+
+    #[test]
+    fn try_lock_fails_while_held_and_changes_nothing() {
+        let lock = ThreeStateLock::new(());
+        let guard = lock.lock();
+        assert!(lock.try_lock().is_none());
+        assert_eq!(lock.state(), LOCKED);
+        drop(guard);
+        let guard = lock.try_lock().expect("the lock is free");
+        assert_eq!(lock.state(), LOCKED);
+        drop(guard);
+        assert_eq!(lock.state(), UNLOCKED);
+    }
+
+    #[test]
+    fn a_waiter_marks_the_lock_contended_before_it_sleeps() {
+        common::guarded("three_state_contended", |status| {
+            let lock = ThreeStateLock::new(0);
+            std::thread::scope(|s| {
+                let guard = lock.lock();
+                s.spawn(|| *lock.lock() += 1);
+                status.set("main", "waiting for the state to become CONTENDED");
+                let start = Instant::now();
+                while lock.state() != CONTENDED {
+                    assert!(
+                        start.elapsed() < Duration::from_secs(10),
+                        "a waiter has been blocked for 10 s and the state is still {}",
+                        lock.state()
+                    );
+                    std::thread::yield_now();
+                }
+                status.set("main", "unlocking");
+                drop(guard);
+            });
+            assert_eq!(*lock.lock(), 1);
+            assert_eq!(lock.state(), UNLOCKED);
+        });
+    }
+
+    #[test]
+    fn every_sleeper_gets_the_lock_in_turn() {
+        // Three threads asleep behind a held lock. If a woken thread took the lock as LOCKED,
+        // its unlock would wake nobody and the other two would sleep forever: the watchdog
+        // (10 s here) then reports the hang.
+        common::watchdog("three_state_sleepers", Duration::from_secs(10), |status| {
+            let lock = ThreeStateLock::new(0);
+            std::thread::scope(|s| {
+                let guard = lock.lock();
+                for i in 0..3 {
+                    let (lock, status) = (&lock, status.clone());
+                    s.spawn(move || {
+                        status.set(format!("sleeper {i}"), "in lock()");
+                        *lock.lock() += 1;
+                        status.set(format!("sleeper {i}"), "got the lock and left");
+                    });
+                }
+                while lock.state() != CONTENDED {
+                    std::thread::yield_now();
+                }
+                // Time for all three to fall asleep.
+                std::thread::sleep(Duration::from_millis(50));
+                status.set("main", "unlocked; waiting for the sleepers");
+                drop(guard);
+            });
+            assert_eq!(*lock.lock(), 3);
+        });
+    }
+
+    #[test]
+    fn more_threads_than_cores_never_lose_an_update() {
+        let iters = common::scaled(10_000);
+        common::guarded("three_state_count", |_| {
+            let lock = ThreeStateLock::new(0usize);
+            std::thread::scope(|s| {
+                for _ in 0..8 {
+                    s.spawn(|| {
+                        for i in 0..iters {
+                            let mut g = lock.lock();
+                            let v = *g;
+                            if i % 64 == 0 {
+                                // Now and then, get preempted while holding the lock.
+                                std::thread::yield_now();
+                            }
+                            *g = std::hint::black_box(v) + 1;
+                        }
+                    });
+                }
+            });
+            assert_eq!(*lock.lock(), 8 * iters);
+            assert_eq!(lock.state(), UNLOCKED);
+        });
+    }
+}

@@ -1,0 +1,207 @@
+//! # Exercise `event` — Part II, "Event"
+//!
+//! Build Python's `threading.Event` on one `AtomicU32`: bit 0 is the flag (`SET`), and the
+//! other 31 bits count the `set`s (a *generation*). `set` turns the flag on, bumps the
+//! generation and wakes every waiter; `clear` turns the flag off; `wait` returns once the flag
+//! is on **or the generation has moved since the wait began**. That second condition is what
+//! makes `set(); clear();` wake the threads that were already waiting, as CPython's
+//! `test_set_and_clear` (bpo-13502) requires: by the time they look, the flag is off again.
+//!
+//! Check your work: `cargo xtask check event`
+
+use std::sync::atomic::{
+    AtomicU32,
+    Ordering::{Acquire, Relaxed, Release},
+};
+
+use synclab::futex;
+
+const SET: u32 = 1; // bit 0: the flag
+const GEN_ONE: u32 = 1 << 1; // one step of the generation, which lives in bits 1..32
+
+/// Python's `threading.Event`: a flag that threads can wait for.
+pub struct Event {
+    state: AtomicU32,
+}
+
+impl Event {
+    /// A new event, unset, generation 0.
+    pub const fn new() -> Self {
+        Event {
+            state: AtomicU32::new(0),
+        }
+    }
+
+    /// `true` if the flag is set (a snapshot).
+    pub fn is_set(&self) -> bool {
+        // Acquire: pairs with the Release in `set`, so what the setter wrote before `set` is
+        // visible once we have seen the flag.
+        self.state.load(Acquire) & SET != 0
+    }
+
+    /// Sets the flag and wakes every waiter. Setting a set event changes nothing.
+    pub fn set(&self) {
+        // Unset → set: flag on and generation + 1 in one atomic step (a CAS loop). Release:
+        // publishes what we wrote before `set` to the Acquire loads in `wait` and `is_set`.
+        // `wrapping_add`: after 2^31 sets the generation starts again from 0.
+        let changed = self
+            .state
+            .fetch_update(Release, Relaxed, |s| {
+                (s & SET == 0).then(|| s.wrapping_add(GEN_ONE) | SET)
+            })
+            .is_ok();
+        if changed {
+            // Every waiter, because they all wait for the same thing. This is a system call
+            // even when nobody waits; synclab's Event avoids it with a WAITERS bit.
+            futex::wake_all(&self.state);
+        }
+    }
+
+    /// Turns the flag off. Threads waiting since before the last `set` still return.
+    pub fn clear(&self) {
+        // Relaxed: a clear publishes nothing. Being a read-modify-write, it keeps the last
+        // `set`'s release sequence going, so a waiter that reads the cleared word still
+        // synchronizes with that `set`.
+        self.state.fetch_and(!SET, Relaxed);
+    }
+
+    /// Sleeps until the flag is set, or until a `set` happened since this call began.
+    pub fn wait(&self) {
+        // Acquire: pairs with the Release in `set`.
+        let seen = self.state.load(Acquire);
+        if seen & SET != 0 {
+            return;
+        }
+        let generation = seen & !SET;
+        let mut state = seen;
+        loop {
+            // Sleep on the exact value we saw. Any `set` changes the word (flag and
+            // generation), so a `set` between our load and the sleep makes it return at once.
+            futex::wait(&self.state, state, None);
+            // Acquire: as above.
+            state = self.state.load(Acquire);
+            // Set now, or set and cleared again since we started: either way, we were woken
+            // for a reason. Otherwise (a spurious return) sleep again on the same value.
+            if state & SET != 0 || state & !SET != generation {
+                return;
+            }
+        }
+    }
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::time::Duration;
+
+    /// Waits until `n` threads have said they are about to wait, then gives them time to
+    /// fall asleep.
+    fn until_waiting(waiting: &AtomicUsize, n: usize) {
+        while waiting.load(SeqCst) < n {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    #[test]
+    fn set_clear_and_is_set() {
+        let ev = Event::new();
+        assert!(!ev.is_set());
+        ev.set();
+        assert!(ev.is_set());
+        ev.set(); // idempotent
+        assert!(ev.is_set());
+        ev.clear();
+        assert!(!ev.is_set());
+        ev.clear();
+        assert!(!ev.is_set());
+    }
+
+    #[test]
+    fn wait_on_a_set_event_returns_at_once() {
+        let ev = Event::new();
+        ev.set();
+        ev.wait();
+        ev.wait();
+        assert!(ev.is_set());
+    }
+
+    #[test]
+    fn set_wakes_every_waiter() {
+        common::guarded("event_set_wakes_all", |status| {
+            let ev = Event::new();
+            for round in 0..2 {
+                let (waiting, returned) = (AtomicUsize::new(0), AtomicUsize::new(0));
+                std::thread::scope(|s| {
+                    for _ in 0..4 {
+                        s.spawn(|| {
+                            waiting.fetch_add(1, SeqCst);
+                            ev.wait();
+                            returned.fetch_add(1, SeqCst);
+                        });
+                    }
+                    status.set("main", format!("round {round}: waiting for the waiters"));
+                    until_waiting(&waiting, 4);
+                    assert_eq!(returned.load(SeqCst), 0, "a waiter returned before set()");
+                    status.set("main", format!("round {round}: set(), joining"));
+                    ev.set();
+                });
+                assert_eq!(returned.load(SeqCst), 4);
+                ev.clear();
+            }
+        });
+    }
+
+    #[test]
+    fn set_then_clear_still_wakes_every_waiter() {
+        // bpo-13502: the waiters are asleep; `set(); clear();` runs before any of them gets
+        // the CPU back, so each finds the flag off. They must return all the same. A lost
+        // wakeup is a hang, which the watchdog reports after 10 s.
+        common::watchdog("event_set_then_clear", Duration::from_secs(10), |status| {
+            let ev = Event::new();
+            for round in 0..3 {
+                let waiting = AtomicUsize::new(0);
+                std::thread::scope(|s| {
+                    for i in 0..4 {
+                        let (ev, waiting, status) = (&ev, &waiting, status.clone());
+                        s.spawn(move || {
+                            status.set(format!("waiter {i}"), format!("round {round}: in wait()"));
+                            waiting.fetch_add(1, SeqCst);
+                            ev.wait();
+                            status.set(format!("waiter {i}"), format!("round {round}: returned"));
+                        });
+                    }
+                    until_waiting(&waiting, 4);
+                    ev.set();
+                    ev.clear();
+                    status.set("main", format!("round {round}: set+clear done, joining"));
+                });
+                assert!(!ev.is_set());
+            }
+        });
+    }
+
+    #[test]
+    fn a_set_racing_with_wait_is_never_lost() {
+        let rounds = common::scaled(2_000);
+        common::guarded("event_race", |status| {
+            let ev = Event::new();
+            for round in 0..rounds {
+                status.set("main", format!("round {round}"));
+                std::thread::scope(|s| {
+                    s.spawn(|| ev.wait());
+                    s.spawn(|| ev.set());
+                });
+                ev.clear();
+            }
+        });
+    }
+}
