@@ -90,6 +90,8 @@ mod tests {
         let lock = SpinLock::new(());
         let guard = lock.lock();
         assert!(lock.try_lock().is_none());
+        // A failed attempt must leave the holder's lock alone.
+        assert!(lock.try_lock().is_none());
         drop(guard);
         assert!(lock.try_lock().is_some());
     }

@@ -42,8 +42,10 @@ impl<T> SpinLock<T> {
 
     /// Takes the lock only if it is free right now.
     pub fn try_lock(&self) -> Option<SpinGuard<'_, T>> {
-        // One swap: if the old value was `false`, we took it.
-        (!self.locked.swap(true, Ordering::Acquire)).then_some(SpinGuard { lock: self })
+        // One swap: if the old value was `false`, we took it. `then` (not `then_some`) builds
+        // the guard only on success: a guard built and dropped on failure would unlock a lock
+        // that another thread holds.
+        (!self.locked.swap(true, Ordering::Acquire)).then(|| SpinGuard { lock: self })
     }
 }
 
@@ -91,6 +93,8 @@ mod tests {
     fn try_lock_fails_while_held() {
         let lock = SpinLock::new(());
         let guard = lock.lock();
+        assert!(lock.try_lock().is_none());
+        // A failed attempt must leave the holder's lock alone.
         assert!(lock.try_lock().is_none());
         drop(guard);
         assert!(lock.try_lock().is_some());
