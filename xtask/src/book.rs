@@ -177,8 +177,7 @@ pub fn run(args: &[String]) -> Result {
         ));
     }
     println!("book checks: ok");
-    fs::create_dir_all(root.join("book/src/part1"))
-        .map_err(|e| format!("book/src/part1: {e}"))?;
+    fs::create_dir_all(root.join("book/src/part1")).map_err(|e| format!("book/src/part1: {e}"))?;
     if !args.iter().any(|a| a == "--no-tour") {
         let python = args.iter().any(|a| a == "--python");
         let results = tour::run_scenarios(&root, python)?;
