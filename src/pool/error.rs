@@ -192,8 +192,14 @@ mod tests {
 
     #[test]
     fn messages_are_distinct() {
-        let p = TaskError::from(TaskPanicked { message: Some("m".into()) });
-        let all = [p.to_string(), TaskError::Terminated.to_string(), TaskError::Closed.to_string()];
+        let p = TaskError::from(TaskPanicked {
+            message: Some("m".into()),
+        });
+        let all = [
+            p.to_string(),
+            TaskError::Terminated.to_string(),
+            TaskError::Closed.to_string(),
+        ];
         assert_eq!(all[0], "task panicked: m");
         assert!(all[1].contains("terminated") && all[2].contains("closed"));
         assert_eq!(format!("{:?}", PoolClosed(|| ())), "PoolClosed(..)");

@@ -142,7 +142,11 @@ impl Pool {
                 }
             }
         }
-        Pool { shared, handles: Lock::new(handles), workers }
+        Pool {
+            shared,
+            handles: Lock::new(handles),
+            workers,
+        }
     }
 
     /// The number of worker threads.
@@ -442,7 +446,11 @@ impl<R> Iterator for ImapUnordered<R> {
             return None;
         }
         self.remaining -= 1;
-        Some(self.results.get().expect("the result queue is never shut down"))
+        Some(
+            self.results
+                .get()
+                .expect("the result queue is never shut down"),
+        )
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -456,6 +464,8 @@ impl<R> std::iter::FusedIterator for ImapUnordered<R> {}
 
 impl<R> fmt::Debug for ImapUnordered<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ImapUnordered").field("remaining", &self.remaining).finish()
+        f.debug_struct("ImapUnordered")
+            .field("remaining", &self.remaining)
+            .finish()
     }
 }

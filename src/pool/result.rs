@@ -24,7 +24,10 @@ pub(super) struct Slot<R> {
 
 impl<R> Slot<R> {
     pub(super) fn new() -> Slot<R> {
-        Slot { value: Lock::new(None), ready: Event::new() }
+        Slot {
+            value: Lock::new(None),
+            ready: Event::new(),
+        }
     }
 
     /// Stores the outcome and wakes the waiters. Called once per slot.
@@ -107,7 +110,11 @@ impl<R> AsyncResult<R> {
     /// assert_eq!(pending.get_timeout(Duration::MAX).ok(), Some(Ok(7)));
     /// ```
     pub fn get_timeout(self, timeout: Duration) -> Result<Result<R, TaskError>, AsyncResult<R>> {
-        if self.slot.ready.wait_timeout(timeout) { Ok(self.take()) } else { Err(self) }
+        if self.slot.ready.wait_timeout(timeout) {
+            Ok(self.take())
+        } else {
+            Err(self)
+        }
     }
 
     /// Blocks until the task is done, without taking its value (Python's `wait()`).
@@ -167,14 +174,20 @@ impl<R> AsyncResult<R> {
 
     /// Takes the value out of a slot whose event is set.
     fn take(self) -> Result<R, TaskError> {
-        self.slot.value.lock().take().expect("a ready result slot holds its outcome")
+        self.slot
+            .value
+            .lock()
+            .take()
+            .expect("a ready result slot holds its outcome")
     }
 }
 
 /// Shows whether the task is done, not its value, so `R` need not be `Debug`.
 impl<R> fmt::Debug for AsyncResult<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncResult").field("ready", &self.ready()).finish()
+        f.debug_struct("AsyncResult")
+            .field("ready", &self.ready())
+            .finish()
     }
 }
 
@@ -201,6 +214,9 @@ mod tests {
         slot.fill(Err(TaskError::Terminated));
         let r = AsyncResult::new(slot);
         assert_eq!(r.successful(), Some(false));
-        assert_eq!(r.get_timeout(Duration::ZERO).ok(), Some(Err(TaskError::Terminated)));
+        assert_eq!(
+            r.get_timeout(Duration::ZERO).ok(),
+            Some(Err(TaskError::Terminated))
+        );
     }
 }

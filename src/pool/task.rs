@@ -36,7 +36,11 @@ pub(super) struct Task<F, D: FnOnce(Result<R, TaskError>), R> {
 
 impl<F, D: FnOnce(Result<R, TaskError>), R> Task<F, D, R> {
     pub(super) fn new(f: F, deliver: D) -> Self {
-        Task { f: Some(f), deliver: Some(deliver), _produces: PhantomData }
+        Task {
+            f: Some(f),
+            deliver: Some(deliver),
+            _produces: PhantomData,
+        }
     }
 
     /// The closure and its delivery, undelivered (the submitter decides what to tell).
