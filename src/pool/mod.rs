@@ -308,10 +308,14 @@ impl Pool {
     /// use synclab::{Event, Pool, TaskError};
     ///
     /// let pool = Pool::new(1);
-    /// let go = Arc::new(Event::new());
-    /// let gate = go.clone();
-    /// let running = pool.apply_async(move || gate.wait()); // occupies the only worker
+    /// let (started, go) = (Arc::new(Event::new()), Arc::new(Event::new()));
+    /// let (s, g) = (started.clone(), go.clone());
+    /// let running = pool.apply_async(move || {
+    ///     s.set();
+    ///     g.wait(); // occupies the only worker until `go` is set
+    /// });
     /// let queued = pool.apply_async(|| 2);
+    /// started.wait();
     /// pool.terminate();
     /// assert_eq!(queued.get(), Err(TaskError::Terminated));
     /// go.set();
