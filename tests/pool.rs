@@ -320,7 +320,7 @@ fn ready_and_successful_states() {
             "successful() does not take the value"
         );
         assert_eq!(ok.get(), Ok(1));
-        assert!(blockers.iter().all(|b| b.successful() == Some(true)));
+        assert!(blockers.into_iter().all(|b| b.get() == Ok(())));
     });
 }
 
