@@ -3,7 +3,7 @@
 //! # How it is built
 //!
 //! - **Jobs:** one unbounded [`Queue`] of boxed tasks (`task.rs`); each of the `n` worker threads
-//!   loops on `get` and runs what it gets under `catch_unwind`, so a panicking task is reported
+//!   (`worker.rs`) loops on `get` and runs what it gets under `catch_unwind`, so a panicking task is reported
 //!   and the worker lives on.
 //! - **Results:** each task carries a delivery closure that fills a result slot, a
 //!   [`Lock`]`<Option<Result<R, TaskError>>>` plus an [`Event`] (`result.rs`), or, for
@@ -14,8 +14,10 @@
 //!   [`Event`] set by the last worker to exit; dropping the pool is `close` + `join`.
 
 mod error;
+mod imap;
 mod result;
 mod task;
+mod worker;
 
 use std::fmt;
 use std::mem;
@@ -24,12 +26,13 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 pub use error::{PoolClosed, TaskError, TaskPanicked};
+pub use imap::ImapUnordered;
 pub use result::AsyncResult;
 
-use crate::sync::{AtomicUsize, Ordering::AcqRel};
-use crate::{Event, Lock, Queue, ShutDown};
+use crate::{Lock, Queue, ShutDown};
 use result::Slot;
 use task::{Job, Task};
+use worker::Shared;
 
 /// A fixed set of worker threads that run submitted closures: Python's `multiprocessing.Pool`
 /// (more exactly `multiprocessing.pool.ThreadPool`, since the workers are threads).
@@ -98,14 +101,6 @@ pub struct Pool {
     workers: usize,
 }
 
-/// What the workers share with the pool.
-struct Shared {
-    jobs: Queue<Box<dyn Job>>,
-    /// Workers still running; the one that brings it to 0 sets `exited`.
-    live: AtomicUsize,
-    exited: Event,
-}
-
 impl Pool {
     /// Starts a pool of `workers` threads (Python's `Pool(processes=workers)`).
     ///
@@ -120,28 +115,7 @@ impl Pool {
     /// ```
     pub fn new(workers: usize) -> Pool {
         assert!(workers != 0, "Pool::new(0): a pool needs at least 1 worker");
-        let shared = Arc::new(Shared {
-            jobs: Queue::new(),
-            live: AtomicUsize::new(workers),
-            exited: Event::new(),
-        });
-        let mut handles = Vec::with_capacity(workers);
-        for i in 0..workers {
-            let worker = shared.clone();
-            let spawned = thread::Builder::new()
-                .name(format!("synclab-pool-{i}"))
-                .spawn(move || {
-                    let _exit = ExitGuard(&worker);
-                    task::work(&worker.jobs);
-                });
-            match spawned {
-                Ok(handle) => handles.push(handle),
-                Err(e) => {
-                    shared.jobs.shutdown(); // the workers started so far exit at once
-                    panic!("Pool::new: could not start worker thread {i} of {workers}: {e}");
-                }
-            }
-        }
+        let (shared, handles) = worker::spawn(workers);
         Pool {
             shared,
             handles: Lock::new(handles),
@@ -278,7 +252,7 @@ impl Pool {
             }
             remaining += 1;
         }
-        ImapUnordered { results, remaining }
+        ImapUnordered::new(results, remaining)
     }
 
     /// Stops accepting tasks (Python's `close()`). Tasks already queued still run; the workers
@@ -410,66 +384,6 @@ impl fmt::Debug for Pool {
             .field("workers", &self.workers)
             .field("queued", &self.shared.jobs.len())
             .field("closed", &self.is_closed())
-            .finish()
-    }
-}
-
-/// Counts a worker out when its thread ends; the last one sets `exited`.
-struct ExitGuard<'a>(&'a Shared);
-
-impl Drop for ExitGuard<'_> {
-    fn drop(&mut self) {
-        // AcqRel: the last worker acquires the others' decrements (a release sequence), and
-        // `exited.set()` publishes all of it to `join`.
-        if self.0.live.fetch_sub(1, AcqRel) == 1 {
-            self.0.exited.set();
-        }
-    }
-}
-
-/// The iterator returned by [`Pool::imap_unordered`]: one result per item, in completion
-/// order. Dropping it early does not cancel the tasks.
-///
-/// ```
-/// let pool = synclab::Pool::new(2);
-/// let mut it = pool.imap_unordered(vec![5], |n: i32| -n);
-/// assert_eq!(it.len(), 1);
-/// assert_eq!(it.next(), Some(Ok(-5)));
-/// assert_eq!(it.next(), None);
-/// ```
-pub struct ImapUnordered<R> {
-    results: Arc<Queue<Result<R, TaskError>>>,
-    remaining: usize,
-}
-
-impl<R> Iterator for ImapUnordered<R> {
-    type Item = Result<R, TaskError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.remaining == 0 {
-            return None;
-        }
-        self.remaining -= 1;
-        Some(
-            self.results
-                .get()
-                .expect("the result queue is never shut down"),
-        )
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining, Some(self.remaining))
-    }
-}
-
-impl<R> ExactSizeIterator for ImapUnordered<R> {}
-
-impl<R> std::iter::FusedIterator for ImapUnordered<R> {}
-
-impl<R> fmt::Debug for ImapUnordered<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ImapUnordered")
-            .field("remaining", &self.remaining)
             .finish()
     }
 }

@@ -15,7 +15,6 @@ use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 
 use super::{TaskError, TaskPanicked};
-use crate::Queue;
 
 /// A task with its types erased, as the job queue holds it.
 pub(super) trait Job: Send {
@@ -84,17 +83,6 @@ impl<F, D: FnOnce(Result<R, TaskError>), R> Drop for Task<F, D, R> {
             drop(self.f.take()); // the closure's captures go first, as if it had run
             deliver(Err(TaskError::Terminated));
         }
-    }
-}
-
-/// A worker thread: runs jobs until the queue is shut down and empty (`close`), or shut down
-/// and emptied by `terminate`.
-pub(super) fn work(jobs: &Queue<Box<dyn Job>>) {
-    while let Ok(job) = jobs.get() {
-        // The task's own panic is caught inside `run`. What could still unwind is dropping a
-        // value nobody waits for (an `R` whose `AsyncResult` is gone, a panic payload) whose
-        // `Drop` panics: ignore it, so that the worker lives on.
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| job.run()));
     }
 }
 
