@@ -2,9 +2,9 @@
 //!
 //! # How it is built
 //!
-//! - **Jobs:** one unbounded [`Queue`] of boxed tasks (`task.rs`); each of the `n` worker threads
-//!   (`worker.rs`) loops on `get` and runs what it gets under `catch_unwind`, so a panicking task is reported
-//!   and the worker lives on.
+//! - **Jobs:** one unbounded [`Queue`] of boxed tasks (`task.rs`); each of the `n` worker
+//!   threads (`worker.rs`) loops on `get` and runs what it gets under `catch_unwind`, so a
+//!   panicking task is reported and the worker lives on.
 //! - **Results:** each task carries a delivery closure that fills a result slot, a
 //!   [`Lock`]`<Option<Result<R, TaskError>>>` plus an [`Event`] (`result.rs`), or, for
 //!   `imap_unordered`, puts into a result queue. Every task delivers exactly once: its value,
@@ -74,9 +74,11 @@ use worker::Shared;
 /// drop returns when the workers have exited. Python's `with Pool() as p:` does the opposite:
 /// its `__exit__` calls `terminate()`, which throws away the queued tasks (their `get()` then
 /// hangs), so Python code must call `p.close(); p.join()` inside the block to wait for them.
-/// Here waiting is the default because a result handle outlives the pool and should never be
-/// left without an answer; call [`terminate`](Pool::terminate) before the drop to get Python's
-/// behaviour (the dropped tasks' results report [`TaskError::Terminated`]).
+/// Here waiting is the default because Rust drops values implicitly (at the end of a scope, on
+/// `?`, while unwinding from a panic), and an implicit drop should not throw work away; call
+/// [`terminate`](Pool::terminate) before the drop to get Python's behaviour (the dropped tasks'
+/// results report [`TaskError::Terminated`]). The drop blocks until the running and queued
+/// tasks have finished, so a task that never returns makes it hang.
 ///
 /// ```
 /// use std::sync::Arc;
