@@ -26,6 +26,7 @@
 //! | `queue.Queue(maxsize)` | [`Queue<T>`]: [`new`](Queue::new), [`bounded`](Queue::bounded), [`put`](Queue::put), [`get`](Queue::get), `try_*`, `*_timeout`, [`task_done`](Queue::task_done), [`join`](Queue::join), [`shutdown`](Queue::shutdown), [`shutdown_now`](Queue::shutdown_now) | a value that could not be queued comes back inside the error |
 //! | `queue.LifoQueue()` | [`LifoQueue<T>`] | same methods |
 //! | `queue.PriorityQueue()` | [`PriorityQueue<T: Ord>`](PriorityQueue) | same methods; smallest first, like Python |
+//! | `multiprocessing.Pool(n)` | [`Pool`]: [`apply_async`](Pool::apply_async) `->` [`AsyncResult`] ([`get`](AsyncResult::get), [`get_timeout`](AsyncResult::get_timeout), [`wait`](AsyncResult::wait), [`ready`](AsyncResult::ready), [`successful`](AsyncResult::successful)), [`map`](Pool::map), [`imap_unordered`](Pool::imap_unordered), [`close`](Pool::close), [`join`](Pool::join), [`terminate`](Pool::terminate) | worker threads; a panicking task is an [`Err`]([`TaskError`]) and the pool lives on; dropping the pool is `close` + `join` (Python's `with` terminates) |
 //! | `put_nowait`, `get_nowait`, `qsize()`, `empty()`, `full()` | `try_put`, `try_get`, `len()`, `is_empty()`, `is_full()` | |
 //! | `acquire(timeout=t)`, `wait(timeout=t)`, `get(timeout=t)` | `*_timeout(Duration)` | `Duration::ZERO` tries once; `Duration::MAX` waits forever |
 //!
@@ -165,6 +166,7 @@ pub mod futex;
 mod lock;
 #[cfg(all(feature = "lock_api", not(loom)))]
 mod lock_api;
+mod pool;
 mod queue;
 mod semaphore;
 mod sync;
@@ -172,6 +174,7 @@ mod sync;
 pub use condition::{Condition, WaitTimeoutResult};
 pub use event::Event;
 pub use lock::{Lock, LockGuard, RawLock};
+pub use pool::{AsyncResult, ImapUnordered, Pool, PoolClosed, TaskError, TaskPanicked};
 pub use queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDown, TaskDoneError};
 pub use semaphore::{BoundedSemaphore, ReleaseError, Semaphore, SemaphorePermit};
 
