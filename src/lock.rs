@@ -130,6 +130,7 @@ impl RawLock {
             }
         }
 
+        // ANCHOR: retake
         loop {
             // Mark the lock CONTENDED and take it if it was free. Acquire: as in `lock`.
             // The check first avoids a pointless write when it is CONTENDED already.
@@ -142,6 +143,7 @@ impl RawLock {
             }
             state = self.spin();
         }
+        // ANCHOR_END: retake
     }
 
     /// Spins while the lock is held but nobody sleeps; returns the last state seen.
