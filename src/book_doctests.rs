@@ -9,3 +9,12 @@ pub struct HowToUse;
 
 #[doc = include_str!("../book/src/part2/atomics.md")]
 pub struct Atomics;
+
+#[doc = include_str!("../book/src/part2/condition.md")]
+pub struct Condition;
+
+#[doc = include_str!("../book/src/part2/queue.md")]
+pub struct Queue;
+
+#[doc = include_str!("../book/src/part2/puzzles.md")]
+pub struct Puzzles;
