@@ -76,19 +76,19 @@ mod tests {
             let table = Table::new();
             let eating: [AtomicBool; SEATS] = std::array::from_fn(|_| AtomicBool::new(false));
             let eaten: [AtomicUsize; SEATS] = std::array::from_fn(|_| AtomicUsize::new(0));
+            let clashes = AtomicUsize::new(0);
             std::thread::scope(|s| {
                 for i in 0..SEATS {
-                    let (table, eating, eaten) = (&table, &eating, &eaten);
+                    let (table, eating, eaten, clashes) = (&table, &eating, &eaten, &clashes);
                     s.spawn(move || {
                         let (left, right) = ((i + SEATS - 1) % SEATS, (i + 1) % SEATS);
                         for m in 0..meals {
                             status.set(format!("philosopher {i}"), format!("hungry, meal {m}"));
                             table.eat(i, || {
                                 eating[i].store(true, SeqCst);
-                                assert!(
-                                    !eating[left].load(SeqCst) && !eating[right].load(SeqCst),
-                                    "philosopher {i} eats next to an eating neighbour"
-                                );
+                                if eating[left].load(SeqCst) || eating[right].load(SeqCst) {
+                                    clashes.fetch_add(1, SeqCst);
+                                }
                                 std::thread::yield_now();
                                 eating[i].store(false, SeqCst);
                                 eaten[i].fetch_add(1, SeqCst);
@@ -101,6 +101,11 @@ mod tests {
                     });
                 }
             });
+            assert_eq!(
+                clashes.load(SeqCst),
+                0,
+                "meals eaten next to an eating neighbour"
+            );
             for (i, n) in eaten.iter().enumerate() {
                 assert_eq!(n.load(SeqCst), meals, "philosopher {i}'s meals");
             }

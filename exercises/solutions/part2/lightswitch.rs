@@ -138,15 +138,21 @@ mod tests {
             let rw = ReadersWriters::new();
             let (readers_in, writers_in) = (AtomicUsize::new(0), AtomicUsize::new(0));
             let writes = AtomicUsize::new(0);
+            // Counted, not asserted on the spot: a reader that panicked inside would leave the
+            // light on, and the writers would wait forever.
+            let clashes = AtomicUsize::new(0);
             std::thread::scope(|s| {
                 for r in 0..3 {
-                    let (rw, readers_in, writers_in) = (&rw, &readers_in, &writers_in);
+                    let (rw, readers_in, writers_in, clashes) =
+                        (&rw, &readers_in, &writers_in, &clashes);
                     s.spawn(move || {
                         for i in 0..rounds {
                             status.set(format!("reader {r}"), format!("read #{i}"));
                             rw.read(|| {
                                 readers_in.fetch_add(1, SeqCst);
-                                assert_eq!(writers_in.load(SeqCst), 0, "a reader met a writer");
+                                if writers_in.load(SeqCst) != 0 {
+                                    clashes.fetch_add(1, SeqCst);
+                                }
                                 std::thread::yield_now();
                                 readers_in.fetch_sub(1, SeqCst);
                             });
@@ -155,15 +161,16 @@ mod tests {
                     });
                 }
                 for w in 0..2 {
-                    let (rw, readers_in, writers_in, writes) =
-                        (&rw, &readers_in, &writers_in, &writes);
+                    let (rw, readers_in, writers_in, writes, clashes) =
+                        (&rw, &readers_in, &writers_in, &writes, &clashes);
                     s.spawn(move || {
                         for i in 0..rounds {
                             status.set(format!("writer {w}"), format!("write #{i}"));
                             rw.write(|| {
                                 let writers = writers_in.fetch_add(1, SeqCst) + 1;
-                                assert_eq!(writers, 1, "two writers inside");
-                                assert_eq!(readers_in.load(SeqCst), 0, "a writer met a reader");
+                                if writers != 1 || readers_in.load(SeqCst) != 0 {
+                                    clashes.fetch_add(1, SeqCst);
+                                }
                                 std::thread::yield_now();
                                 writers_in.fetch_sub(1, SeqCst);
                                 writes.fetch_add(1, SeqCst);
@@ -173,6 +180,11 @@ mod tests {
                     });
                 }
             });
+            assert_eq!(
+                clashes.load(SeqCst),
+                0,
+                "times a writer was inside with a reader or another writer"
+            );
             assert_eq!(writes.load(SeqCst), 2 * rounds);
         });
     }
