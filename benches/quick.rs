@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
+// ANCHOR: locks
 /// A lock as the benchmarks see it: lock, increment, unlock.
 trait BenchLock: Sync + Default {
     fn incr(&self);
@@ -79,7 +80,9 @@ fn locks(c: &mut Criterion) {
     contended::<std::sync::Mutex<u64>>(c, "std", 2);
     contended::<parking_lot::Mutex<u64>>(c, "parking_lot", 2);
 }
+// ANCHOR_END: locks
 
+// ANCHOR: queues
 /// One producer and one consumer move `items` items through a queue; returns the wall time.
 fn spsc_run<Q: Sync>(
     q: &Q,
@@ -133,7 +136,9 @@ fn queues(c: &mut Criterion) {
     });
     g.finish();
 }
+// ANCHOR_END: queues
 
+// ANCHOR: config
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -142,3 +147,4 @@ criterion_group! {
     targets = locks, queues
 }
 criterion_main!(benches);
+// ANCHOR_END: config

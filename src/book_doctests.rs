@@ -21,3 +21,12 @@ pub struct Event;
 
 #[doc = include_str!("../book/src/part2/semaphore.md")]
 pub struct Semaphore;
+
+#[doc = include_str!("../book/src/part2/condition.md")]
+pub struct Condition;
+
+#[doc = include_str!("../book/src/part2/queue.md")]
+pub struct Queue;
+
+#[doc = include_str!("../book/src/part2/puzzles.md")]
+pub struct Puzzles;

@@ -57,12 +57,14 @@ use crate::sync::{AtomicU32, Ordering::Relaxed, loom_const_fn};
 ///     assert!(*guard);
 /// });
 /// ```
+// ANCHOR: fields
 pub struct Condition {
     /// Notification counter (see the module docs' table).
     seq: AtomicU32,
     /// Threads currently inside `wait` (see the module docs' table).
     waiters: AtomicU32,
 }
+// ANCHOR_END: fields
 
 /// Whether a timed wait on a [`Condition`] returned because its time ran out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +145,7 @@ impl Condition {
     ///     assert_eq!(*done, 4);
     /// });
     /// ```
+    // ANCHOR: wait_while
     pub fn wait_while<'a, T: ?Sized, F>(
         &self,
         mut guard: LockGuard<'a, T>,
@@ -156,6 +159,7 @@ impl Condition {
         }
         guard
     }
+    // ANCHOR_END: wait_while
 
     /// Like [`wait`](Condition::wait), but gives up after `timeout`. Python's `wait(timeout)`
     /// (which returns `False` where this returns a result whose `timed_out()` is `true`).
@@ -256,6 +260,7 @@ impl Condition {
     ///     cond.notify(3);
     /// });
     /// ```
+    // ANCHOR: notify
     #[inline]
     pub fn notify(&self, n: usize) {
         // Relaxed: the lock orders this load after any registration that matters (module docs).
@@ -278,9 +283,11 @@ impl Condition {
             }
         }
     }
+    // ANCHOR_END: notify
 
     /// The one waiting routine behind every `wait*`: unlock, sleep on `seq` until `deadline`,
     /// lock again.
+    // ANCHOR: wait_until
     fn wait_until<'a, T: ?Sized>(
         &self,
         guard: LockGuard<'a, T>,
@@ -297,6 +304,7 @@ impl Condition {
         self.waiters.fetch_sub(1, Relaxed);
         (lock.lock(), WaitTimeoutResult(result.timed_out()))
     }
+    // ANCHOR_END: wait_until
 }
 
 impl Default for Condition {

@@ -133,6 +133,7 @@ impl RawLock {
             }
         }
 
+        // ANCHOR: retake
         loop {
             // Mark the lock CONTENDED and take it if it was free. Acquire: as in `lock`.
             // The check first avoids a pointless write when it is CONTENDED already.
@@ -145,6 +146,7 @@ impl RawLock {
             }
             state = self.spin();
         }
+        // ANCHOR_END: retake
     }
     // ANCHOR_END: lock_contended
 

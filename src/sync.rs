@@ -8,6 +8,7 @@
 //! std's `UnsafeCell` is wrapped so that it offers loom's closure API (`with`, `with_mut`):
 //! the same code then compiles both ways.
 
+// ANCHOR: facade
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering, fence,
@@ -17,6 +18,7 @@ pub(crate) use std::sync::atomic::{
 pub(crate) use loom::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering, fence,
 };
+// ANCHOR_END: facade
 
 /// A hint to the CPU that we are in a spin loop (`PAUSE` on x86).
 #[inline]

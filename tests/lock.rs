@@ -154,6 +154,7 @@ fn blocked_threads_all_proceed_after_release() {
     });
 }
 
+// ANCHOR: lots_and_lots
 #[test]
 fn no_lost_updates_under_oversubscription() {
     // std's lots_and_lots: more threads than cores, each incrementing under the lock. A split
@@ -177,6 +178,7 @@ fn no_lost_updates_under_oversubscription() {
         assert_eq!(lock.into_inner(), THREADS * iters);
     });
 }
+// ANCHOR_END: lots_and_lots
 
 #[test]
 fn mutual_exclusion_is_never_violated() {

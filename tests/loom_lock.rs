@@ -9,6 +9,7 @@ use loom::sync::Arc;
 use loom::thread;
 use synclab::{Condition, Lock};
 
+// ANCHOR: two_threads
 #[test]
 fn lock_two_threads_count_exactly() {
     loom::model(|| {
@@ -26,6 +27,7 @@ fn lock_two_threads_count_exactly() {
         assert_eq!(*lock.lock(), 3);
     });
 }
+// ANCHOR_END: two_threads
 
 #[test]
 fn lock_timeout_never_strands_a_sleeper() {
@@ -48,6 +50,7 @@ fn lock_timeout_never_strands_a_sleeper() {
     });
 }
 
+// ANCHOR: lost_wakeup
 #[test]
 fn condition_notify_between_unlock_and_sleep_is_not_lost() {
     loom::model(|| {
@@ -64,6 +67,7 @@ fn condition_notify_between_unlock_and_sleep_is_not_lost() {
         notifier.join().unwrap();
     });
 }
+// ANCHOR_END: lost_wakeup
 
 #[test]
 fn condition_notify_all_wakes_two_waiters() {

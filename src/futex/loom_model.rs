@@ -22,6 +22,7 @@ use loom::sync::{Arc, Condvar, Mutex};
 
 use crate::sync::{AtomicU32, Ordering::SeqCst};
 
+// ANCHOR: model
 loom::lazy_static! {
     static ref TABLE: Mutex<HashMap<usize, Arc<Condvar>>> = Mutex::new(HashMap::new());
 }
@@ -56,6 +57,7 @@ pub(super) fn wake_one(futex: &AtomicU32) -> usize {
     }
     0
 }
+// ANCHOR_END: model
 
 pub(super) fn wake_all(futex: &AtomicU32) -> usize {
     let table = TABLE.lock().unwrap();

@@ -47,6 +47,7 @@ use crate::sync::{
 use super::core::{PopError, PushError};
 use super::waiters::Padded;
 
+// ANCHOR: ring
 /// One cell of the ring.
 struct Slot<T> {
     /// The stamp this slot expects next (table in the module docs).
@@ -74,6 +75,7 @@ pub(crate) struct Ring<T> {
     /// `log2(one_lap)`: a stamp's lap number is `stamp >> lap_shift`.
     lap_shift: u32,
 }
+// ANCHOR_END: ring
 
 // SAFETY: the ring hands each `T` from the thread that pushed it to the one that pops it, so
 // `T: Send` is needed and enough; slots are only touched by the thread that reserved them.
@@ -135,6 +137,7 @@ impl<T> Ring<T> {
             .wrapping_add(stamp & (self.mark_bit - 1))
     }
 
+    // ANCHOR: try_push
     pub(crate) fn try_push(&self, value: T) -> Result<(), PushError<T>> {
         let mut backoff = Backoff::new();
         // Relaxed: only a starting guess; the CAS below and the stamp check validate it.
@@ -192,6 +195,7 @@ impl<T> Ring<T> {
             }
         }
     }
+    // ANCHOR_END: try_push
 
     pub(crate) fn try_pop(&self) -> Result<T, PopError> {
         let mut backoff = Backoff::new();
@@ -271,6 +275,7 @@ impl<T> Ring<T> {
         self.cap
     }
 
+    // ANCHOR: close
     pub(crate) fn close(&self) -> bool {
         // SeqCst: ordered with every producer's reservation CAS (module docs, "Closing"), and
         // the store-side half of the wakeup handshake for sleepers.
@@ -286,6 +291,7 @@ impl<T> Ring<T> {
         // SeqCst: read in the same total order as `done` in the core's task accounting.
         self.count(self.tail.load(SeqCst) & !self.mark_bit)
     }
+    // ANCHOR_END: close
 }
 
 impl<T> Drop for Ring<T> {

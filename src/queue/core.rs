@@ -119,6 +119,7 @@ impl<S: Store> Core<S> {
         &self.store
     }
 
+    // ANCHOR: push
     /// `put`, `try_put` and `put_timeout`.
     #[inline]
     pub(crate) fn push(&self, item: S::Item, wait: Wait) -> Result<(), PutError<S::Item>> {
@@ -173,6 +174,7 @@ impl<S: Store> Core<S> {
             }
         }
     }
+    // ANCHOR_END: push
 
     /// `get`, `try_get` and `get_timeout`.
     #[inline]
@@ -233,6 +235,7 @@ impl<S: Store> Core<S> {
         }
     }
 
+    // ANCHOR: task_accounting
     /// `pushed - done`: items put and not yet marked done.
     #[inline]
     pub(crate) fn unfinished(&self) -> usize {
@@ -286,7 +289,9 @@ impl<S: Store> Core<S> {
             self.joiners.sleep(seq, deadline);
         }
     }
+    // ANCHOR_END: task_accounting
 
+    // ANCHOR: shutdown
     /// Python's `shutdown()`: refuse puts; gets drain, then fail; wake every blocked caller.
     pub(crate) fn shutdown(&self) {
         self.store.close();
@@ -295,6 +300,7 @@ impl<S: Store> Core<S> {
         self.getters.notify_all();
         self.putters.notify_all();
     }
+    // ANCHOR_END: shutdown
 
     /// Python's `shutdown(immediate=True)`, handing the discarded items back in get order.
     pub(crate) fn shutdown_now(&self) -> Vec<S::Item> {

@@ -54,6 +54,7 @@ use crate::sync::{
 use super::core::{PopError, PushError};
 use super::waiters::Padded;
 
+// ANCHOR: blocks
 /// Slots per block. 31 (+1 phantom position = 32 per lap) is crossbeam's figure: a block of
 /// small items spans a few pages' worth of cache lines and is allocated once per 31 items.
 const BLOCK_CAP: usize = 31;
@@ -67,6 +68,7 @@ const MARK_BIT: usize = 1;
 const WRITE: usize = 1;
 const READ: usize = 2;
 const DESTROY: usize = 4;
+// ANCHOR_END: blocks
 
 struct Slot<T> {
     /// Initialised from `WRITE` until its consumer reads it.

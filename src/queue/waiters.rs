@@ -65,6 +65,7 @@ pub(crate) struct Waiters {
     sleepers: AtomicU32,
 }
 
+// ANCHOR: handshake
 impl Waiters {
     /// Steps 1 and 2 of the handshake: register, then load the word to sleep on.
     #[inline]
@@ -109,6 +110,7 @@ impl Waiters {
         self.seq.fetch_add(1, Release);
         futex::wake_one(&self.seq);
     }
+    // ANCHOR_END: handshake
 
     #[cold]
     fn wake_all(&self) {

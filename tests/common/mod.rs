@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 /// more threads than cores.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
+// ANCHOR: scaled
 /// Scales an iteration count down under Miri, which runs code thousands of times slower.
 pub const fn scaled(n: usize) -> usize {
     if cfg!(miri) {
@@ -20,6 +21,7 @@ pub const fn scaled(n: usize) -> usize {
         n
     }
 }
+// ANCHOR_END: scaled
 
 /// Where each thread of a test says it is, for the watchdog's report.
 #[derive(Clone, Default)]
@@ -35,6 +37,7 @@ impl Status {
     }
 }
 
+// ANCHOR: watchdog
 /// Runs `f` (the test body, on this thread) under a watchdog: if it has not returned after
 /// `limit`, the watchdog prints the test's name, how long it waited and every status line, then
 /// exits the test process with a failure. Under Miri (which detects deadlocks itself and has a
@@ -81,8 +84,11 @@ pub fn watchdog<R>(name: &str, limit: Duration, f: impl FnOnce(&Status) -> R) ->
     dog.join().ok();
     r
 }
+// ANCHOR_END: watchdog
 
+// ANCHOR: guarded
 /// Like [`watchdog`] with the default [`LIMIT`].
 pub fn guarded<R>(name: &str, f: impl FnOnce(&Status) -> R) -> R {
     watchdog(name, LIMIT, f)
 }
+// ANCHOR_END: guarded

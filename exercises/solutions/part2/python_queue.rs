@@ -1,0 +1,235 @@
+//! # Exercise `python_queue` — Part II, "Queue"
+//!
+//! Build Python's `queue.Queue` the way CPython builds it: one lock around a `VecDeque` and a
+//! count of unfinished tasks, and three conditions that all use that lock: `not_empty` (getters
+//! wait on it), `not_full` (putters wait on it while the queue is at `maxsize`) and
+//! `all_tasks_done` (`join` waits on it until every item put has been marked done).
+//!
+//! Check your work: `cargo xtask check python_queue`
+
+use std::collections::VecDeque;
+
+use synclab::{Condition, Lock};
+
+/// What the lock protects.
+struct State<T> {
+    items: VecDeque<T>,
+    /// Items put and not yet marked done by `task_done` (Python's `unfinished_tasks`).
+    unfinished: usize,
+}
+
+/// `task_done` was called more times than items were put (Python raises `ValueError`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct TooManyTaskDone;
+
+/// A first-in, first-out queue: Python's `queue.Queue(maxsize)`.
+pub struct PyQueue<T> {
+    /// At most this many items; 0 means unbounded, as in Python.
+    maxsize: usize,
+    state: Lock<State<T>>,
+    /// Signalled when an item is added: getters wait on it.
+    not_empty: Condition,
+    /// Signalled when an item is removed: putters wait on it while the queue is full.
+    not_full: Condition,
+    /// Signalled when the unfinished count reaches 0: `join` waits on it.
+    all_tasks_done: Condition,
+}
+
+impl<T> PyQueue<T> {
+    /// A queue holding at most `maxsize` items (`0`: no limit).
+    pub fn new(maxsize: usize) -> Self {
+        PyQueue {
+            maxsize,
+            state: Lock::new(State {
+                items: VecDeque::new(),
+                unfinished: 0,
+            }),
+            not_empty: Condition::new(),
+            not_full: Condition::new(),
+            all_tasks_done: Condition::new(),
+        }
+    }
+
+    /// How many items are queued now (Python's `qsize()`; a snapshot).
+    pub fn qsize(&self) -> usize {
+        self.state.lock().items.len()
+    }
+
+    /// Adds `item`, waiting while the queue is full.
+    pub fn put(&self, item: T) {
+        let state = self.state.lock();
+        // Wait for room, re-checking after every wake-up (a wake-up is only a hint: another
+        // putter may have taken the room first, or the wake-up may be spurious).
+        let mut state = self
+            .not_full
+            .wait_while(state, |s| self.maxsize > 0 && s.items.len() >= self.maxsize);
+        state.items.push_back(item);
+        state.unfinished += 1;
+        // One new item: one getter can proceed. Notifying while still holding the lock is what
+        // Python does; after the unlock would work too (the waiter re-checks under the lock).
+        self.not_empty.notify_one();
+    }
+
+    /// Removes and returns the oldest item, waiting while the queue is empty.
+    pub fn get(&self) -> T {
+        let mut state = self
+            .not_empty
+            .wait_while(self.state.lock(), |s| s.items.is_empty());
+        let item = state
+            .items
+            .pop_front()
+            .expect("wait_while returned, so the queue is not empty");
+        // One slot freed: one putter can proceed.
+        self.not_full.notify_one();
+        item
+    }
+
+    /// Marks one item as processed. `Err` if there is no unfinished item.
+    pub fn task_done(&self) -> Result<(), TooManyTaskDone> {
+        let mut state = self.state.lock();
+        // Refuse before changing anything: the count must never go below zero.
+        if state.unfinished == 0 {
+            return Err(TooManyTaskDone);
+        }
+        state.unfinished -= 1;
+        // Zero is the condition `join` waits for, and every joiner must hear it.
+        if state.unfinished == 0 {
+            self.all_tasks_done.notify_all();
+        }
+        Ok(())
+    }
+
+    /// Waits until every item put has been marked done with `task_done`.
+    pub fn join(&self) {
+        // Wait (releasing the lock) until the unfinished count is zero.
+        drop(
+            self.all_tasks_done
+                .wait_while(self.state.lock(), |s| s.unfinished > 0),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common;
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::time::Duration;
+
+    #[test]
+    fn items_come_out_in_the_order_they_went_in() {
+        let q = PyQueue::new(0);
+        for c in ['a', 'b', 'c'] {
+            q.put(c);
+        }
+        assert_eq!(q.qsize(), 3);
+        assert_eq!([q.get(), q.get(), q.get()], ['a', 'b', 'c']);
+        assert_eq!(q.qsize(), 0);
+    }
+
+    #[test]
+    fn task_done_without_an_unfinished_item_is_an_error() {
+        let q = PyQueue::new(0);
+        assert_eq!(q.task_done(), Err(TooManyTaskDone));
+        q.put(1);
+        assert_eq!(q.get(), 1);
+        assert_eq!(q.task_done(), Ok(()));
+        assert_eq!(q.task_done(), Err(TooManyTaskDone));
+        q.join(); // nothing unfinished: returns at once
+    }
+
+    #[test]
+    fn producers_and_consumers_pass_every_item_exactly_once() {
+        let per_producer = common::scaled(3_000);
+        let (producers, consumers) = (3, 2);
+        let total = producers * per_producer;
+        common::guarded("python_queue_mpmc", |status| {
+            let q = PyQueue::new(4);
+            let got = Lock::new(Vec::new());
+            std::thread::scope(|s| {
+                for p in 0..producers {
+                    let q = &q;
+                    s.spawn(move || {
+                        for i in 0..per_producer {
+                            status.set(format!("producer {p}"), format!("put #{i}"));
+                            q.put(p * per_producer + i);
+                        }
+                        status.set(format!("producer {p}"), "done");
+                    });
+                }
+                for c in 0..consumers {
+                    let (q, got) = (&q, &got);
+                    s.spawn(move || {
+                        let mut mine = Vec::new();
+                        for i in 0..total / consumers {
+                            status.set(format!("consumer {c}"), format!("get #{i}"));
+                            mine.push(q.get());
+                            q.task_done().unwrap();
+                        }
+                        got.lock().extend(mine);
+                        status.set(format!("consumer {c}"), "done");
+                    });
+                }
+                status.set("main", "in join");
+                q.join();
+                status.set("main", "joined");
+            });
+            let mut got = got.into_inner();
+            got.sort_unstable();
+            assert_eq!(got, (0..total).collect::<Vec<_>>());
+        });
+    }
+
+    #[test]
+    fn put_blocks_while_the_queue_is_full() {
+        common::guarded("python_queue_put_blocks", |status| {
+            let q = PyQueue::new(1);
+            let second_put_done = AtomicBool::new(false);
+            q.put(1);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    status.set("putter", "put(2) into a full queue");
+                    q.put(2);
+                    second_put_done.store(true, SeqCst);
+                    status.set("putter", "done");
+                });
+                std::thread::sleep(Duration::from_millis(50));
+                assert!(
+                    !second_put_done.load(SeqCst),
+                    "put returned while the queue was full"
+                );
+                status.set("main", "get() to make room");
+                assert_eq!(q.get(), 1);
+            });
+            assert!(second_put_done.load(SeqCst));
+            assert_eq!(q.get(), 2);
+        });
+    }
+
+    #[test]
+    fn join_waits_for_every_task_done() {
+        common::guarded("python_queue_join", |status| {
+            let q = PyQueue::new(0);
+            let joined = AtomicBool::new(false);
+            for i in 0..3 {
+                q.put(i);
+            }
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    status.set("joiner", "in join");
+                    q.join();
+                    joined.store(true, SeqCst);
+                    status.set("joiner", "joined");
+                });
+                for _ in 0..3 {
+                    q.get();
+                    std::thread::sleep(Duration::from_millis(10));
+                    assert!(!joined.load(SeqCst), "join returned before task_done");
+                    status.set("main", "task_done");
+                    q.task_done().unwrap();
+                }
+            });
+            assert!(joined.load(SeqCst));
+        });
+    }
+}
