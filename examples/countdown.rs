@@ -3,7 +3,7 @@
 //! and on a pool of two workers.
 //!
 //! ```text
-//! cargo run --release --example countdown                  # COUNT = 50,000,000, best of 3
+//! cargo run --release --example countdown                  # COUNT = 50,000,000, best of 5
 //! cargo run --release --example countdown -- --count 200000000 --runs 5
 //! ```
 //!
@@ -29,6 +29,11 @@ use synclab::{Condition, Lock, Queue};
 /// an empty function. `black_box(n)` tells the compiler "assume something reads `n` here and may
 /// have changed it", so every one of the `n` iterations really runs, as every bytecode does in
 /// Python. It costs a store and a load per iteration, nothing more.
+///
+/// `#[inline(never)]`: every measurement below calls this one copy of the machine code. Inlined
+/// into each caller, the loop could compile slightly differently in each, and we would be
+/// comparing code layouts instead of threads.
+#[inline(never)]
 fn countdown(n: u64) {
     let mut n = n;
     while black_box(n) > 0 {
@@ -135,6 +140,7 @@ impl Gil {
 }
 
 /// `countdown(n)` as CPython runs it: holding the GIL, and letting go when asked.
+#[inline(never)]
 fn countdown_under_gil(gil: &Gil, n: u64) {
     gil.take();
     let mut n = n;
@@ -199,17 +205,31 @@ fn arg(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Runs `f` `runs` times and returns the fastest run and the value `f` returned then. The
-/// fastest run is the one least disturbed by whatever else the machine was doing.
-fn best_of<R>(runs: u64, mut f: impl FnMut() -> R) -> (Duration, R) {
-    (0..runs.max(1))
-        .map(|_| {
-            let start = Instant::now();
-            let r = f();
-            (start.elapsed(), r)
-        })
-        .min_by_key(|(t, _)| *t)
-        .unwrap()
+/// The fastest of several timed runs: the one least disturbed by whatever else the machine
+/// was doing. Each variant runs once per round, so a busy moment hurts one run of each rather
+/// than every run of one.
+struct Best {
+    time: Duration,
+    /// What the fastest run returned (the number of hand-overs, for the toy GIL).
+    value: u64,
+}
+
+impl Best {
+    fn new() -> Best {
+        Best {
+            time: Duration::MAX,
+            value: 0,
+        }
+    }
+
+    fn time(&mut self, f: impl FnOnce() -> u64) {
+        let start = Instant::now();
+        let value = f();
+        let time = start.elapsed();
+        if time < self.time {
+            *self = Best { time, value };
+        }
+    }
 }
 
 fn ms(d: Duration) -> String {
@@ -218,16 +238,33 @@ fn ms(d: Duration) -> String {
 
 fn main() {
     let count = arg("--count", 50_000_000);
-    let runs = arg("--runs", 3);
+    let runs = arg("--runs", 5);
     let interval = Duration::from_millis(arg("--interval-ms", 5));
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
     println!("countdown of {count} (best of {runs} runs, {cores} cores available)");
 
-    let (one, ()) = best_of(runs, || countdown(count));
-    let (two, ()) = best_of(runs, || two_threads(count));
-    let (pool, ()) = best_of(runs, || pool_of_two(count));
-    let (one_gil, ()) = best_of(runs, || one_thread_under_gil(count, interval));
-    let (two_gil, switches) = best_of(runs, || two_threads_under_gil(count, interval));
+    let [mut one, mut two, mut pool, mut one_gil, mut two_gil] = [(); 5].map(|()| Best::new());
+    for _ in 0..runs.max(1) {
+        one.time(|| {
+            countdown(count);
+            0
+        });
+        two.time(|| {
+            two_threads(count);
+            0
+        });
+        pool.time(|| {
+            pool_of_two(count);
+            0
+        });
+        one_gil.time(|| {
+            one_thread_under_gil(count, interval);
+            0
+        });
+        two_gil.time(|| two_threads_under_gil(count, interval));
+    }
+    let (one, two, pool, one_gil) = (one.time, two.time, pool.time, one_gil.time);
+    let (two_gil, switches) = (two_gil.time, two_gil.value);
 
     let speed = |base: Duration, t: Duration| base.as_secs_f64() / t.as_secs_f64();
     println!("  one thread                       : {:>9}", ms(one));
