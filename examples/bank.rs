@@ -35,6 +35,11 @@ fn starting_line(arrived: &AtomicUsize) {
 static BALANCE: AtomicI64 = AtomicI64::new(0);
 
 /// `balance = balance + n; balance = balance - n`, each line a separate load and store.
+///
+/// On x86-64 the compiler merges each load, add and store into one instruction,
+/// `add [BALANCE], n`. That instruction still reads and then writes memory, and without a
+/// `lock` prefix another core can write in between, so updates are still lost; the window is
+/// just narrower than in the source, and the race shows in some runs rather than all.
 fn change_it_racy(n: i64) {
     let x = BALANCE.load(Relaxed) + n; // x = balance + n
     BALANCE.store(x, Relaxed); //          balance = x

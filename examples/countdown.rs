@@ -52,7 +52,7 @@ fn two_threads(count: u64) {
 }
 // ANCHOR_END: threads
 
-// ANCHOR: gil
+// ANCHOR: gil_state
 /// A toy Global Interpreter Lock, scheduled like CPython's (`Python/ceval_gil.c`).
 ///
 /// - A thread must hold the GIL to "run bytecode" (here: to count).
@@ -86,6 +86,9 @@ struct GilState {
     switch_number: u64,
 }
 
+// ANCHOR_END: gil_state
+
+// ANCHOR: gil_methods
 impl Gil {
     fn new(interval: Duration) -> Gil {
         Gil {
@@ -139,6 +142,9 @@ impl Gil {
     }
 }
 
+// ANCHOR_END: gil_methods
+
+// ANCHOR: gil_countdown
 /// `countdown(n)` as CPython runs it: holding the GIL, and letting go when asked.
 #[inline(never)]
 fn countdown_under_gil(gil: &Gil, n: u64) {
@@ -170,7 +176,7 @@ fn two_threads_under_gil(count: u64, interval: Duration) -> u64 {
     });
     gil.forced_switches.load(Relaxed)
 }
-// ANCHOR_END: gil
+// ANCHOR_END: gil_countdown
 
 // ANCHOR: pool
 /// A pool of two workers fed by a queue of jobs (the `pool` example builds a fuller one, with
