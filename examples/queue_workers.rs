@@ -35,20 +35,16 @@ fn randint_1_to_3(seed: usize) -> u32 {
 fn hello(n: usize, q: &Queue<(usize, ThreadId)>, unit: Duration) {
     thread::sleep(unit * randint_1_to_3(n)); // time.sleep(random.randint(1,3))
     q.put((n, thread::current().id())).unwrap(); // q.put(os.getpid())
-    println!("[{n}] Hello!"); //                   print("[{0}] Hello!".format(n))
+    println!("[{n}] Hello!"); // print("[{0}] Hello!".format(n))
 }
 
 /// The notes' main program, with threads.
 fn notes_program(unit: Duration) -> Vec<(usize, ThreadId)> {
     let q = Queue::new();
     thread::scope(|s| {
+        let q = &q;
         let workers: Vec<_> = (0..10)
-            .map(|i| {
-                s.spawn({
-                    let q = &q;
-                    move || hello(i, q, unit)
-                })
-            })
+            .map(|i| s.spawn(move || hello(i, q, unit)))
             .collect();
         for worker in workers {
             worker.join().unwrap(); // for one_process in processes: one_process.join()
@@ -149,17 +145,13 @@ fn join_before_drain(patience: Duration) -> (usize, usize) {
 fn drain_then_join() -> usize {
     let q = Queue::bounded(4);
     thread::scope(|s| {
+        let q = &q;
         let workers: Vec<_> = (0..10)
-            .map(|i| {
-                s.spawn({
-                    let q = &q;
-                    move || q.put(i).unwrap()
-                })
-            })
+            .map(|i| s.spawn(move || q.put(i).unwrap()))
             .collect();
-        let items: Vec<usize> = (0..10).map(|_| q.get().unwrap()).collect();
+        let items: Vec<usize> = (0..10).map(|_| q.get().unwrap()).collect(); // drain first
         for worker in workers {
-            worker.join().unwrap();
+            worker.join().unwrap(); // then join: every put has completed
         }
         items.len()
     })
