@@ -30,3 +30,9 @@ pub struct Queue;
 
 #[doc = include_str!("../book/src/part2/puzzles.md")]
 pub struct Puzzles;
+
+#[doc = include_str!("../book/src/part1/lost-update.md")]
+pub struct LostUpdate;
+
+#[doc = include_str!("../book/src/part1/primitives-at-work.md")]
+pub struct PrimitivesAtWork;
