@@ -204,21 +204,32 @@ fn is_done(state: u32) -> bool {
 
 /// The body of the timer thread.
 fn fire_after(state: &AtomicU32, deadline: Option<Instant>, f: impl FnOnce()) {
+    if sleep_until_due(state, deadline) {
+        fire(state, f);
+    }
+}
+
+/// Sleeps until `deadline`; `false` if the timer was cancelled first.
+fn sleep_until_due(state: &AtomicU32, deadline: Option<Instant>) -> bool {
     loop {
         // Relaxed: only a cancel changes the word now, and it publishes nothing.
         if state.load(Relaxed) != PENDING {
-            return; // cancelled
+            return false;
         }
         if futex::wait(state, PENDING, deadline).timed_out() {
-            break;
+            return true;
         }
     }
+}
+
+/// Runs `f` unless a cancel got to the word first (it may have, since the deadline passed).
+fn fire(state: &AtomicU32, f: impl FnOnce()) {
     // Relaxed: as in `cancel`, the RMW alone decides who wins; `f`'s inputs came with the thread.
     if state
         .compare_exchange(PENDING, RUNNING, Relaxed, Relaxed)
         .is_err()
     {
-        return; // cancelled just as the deadline passed
+        return; // cancelled
     }
 
     /// Marks the timer finished when `f` returns, and also when it panics.
@@ -255,10 +266,23 @@ mod tests {
 
     #[test]
     fn a_cancelled_timer_never_runs_its_function() {
-        // The deadline has passed, but a cancel got to the word first: `f` must not run.
         let state = AtomicU32::new(CANCELLED);
         fire_after(&state, Some(Instant::now()), || panic!("ran after cancel"));
         assert_eq!(state.load(Relaxed), CANCELLED);
+    }
+
+    #[test]
+    fn a_cancel_just_after_the_deadline_still_wins() {
+        // The race `cancel` must win: the deadline passed, then a cancel, then the timer thread
+        // tries to fire.
+        let timer = Timer {
+            state: Arc::new(AtomicU32::new(PENDING)),
+        };
+        assert!(sleep_until_due(&timer.state, Some(Instant::now())));
+        assert!(timer.cancel());
+        fire(&timer.state, || panic!("ran after a successful cancel"));
+        assert_eq!(timer.state.load(Relaxed), CANCELLED);
+        assert!(timer.is_finished());
     }
 
     #[test]
