@@ -17,22 +17,18 @@
 //! | drop of a guard, `count > 1` | `count -= 1` |
 //! | drop of the last guard | `count = 0`, `owner = 0`, then `raw.unlock()` (wakes a sleeper if any) |
 //!
-//! Why `owner` may be read with `Relaxed`: a thread compares `owner` with **its own** id. Only
-//! that thread ever stores its id, and it stores `0` before it lets go of `raw`. By the coherence
-//! of a single atomic, a thread always sees its own latest store or a later one, so it reads its
-//! own id back exactly when it holds the lock, whatever the orderings. If the id is not its own,
-//! the thread goes to `raw`, whose Acquire/Release pair does the synchronising. `count` is only
-//! written by the owner; it is an atomic (`Relaxed`) so that `Debug` may peek at it from
-//! anywhere without a data race.
+//! Why `owner` may be read with `Relaxed`: a thread compares it with **its own** id, which only
+//! it ever stores, and it stores `0` before it lets go of `raw`. By the coherence of one atomic,
+//! a thread sees its own latest store or a later one, so it reads its id back exactly when it
+//! holds the lock. Otherwise it goes to `raw`, whose Acquire/Release does the synchronising.
+//! `count` is touched only by the owner (`Relaxed`; an atomic so that no `unsafe` is needed).
 //!
-//! Thread ids come from a global counter, cached in a thread-local on first use. They are never
-//! reused, not even after the thread exits: with a reusable id (say the address of a
-//! thread-local, which the OS hands to the next thread), a thread that leaked a guard with
-//! `mem::forget` and exited would let an unrelated new thread with the same id walk in as
-//! "owner" (rust-lang/rust#123458, why std moved `ReentrantLock` from TLS addresses to
-//! `ThreadId`). `ThreadId::as_u64` is unstable, hence our own counter. It is a `usize` so that
-//! `owner` fits every platform's atomics; running out (2^64 threads, or 2^32 on 32-bit targets)
-//! panics rather than reuse an id.
+//! Thread ids come from a global counter, cached in a thread-local, and are never reused, even
+//! after the thread exits. With a reusable id (the address of a thread-local, which the OS hands
+//! to the next thread), a thread that leaked a guard (`mem::forget`) and exited would let a new
+//! thread with the same id walk in as "owner" (rust-lang/rust#123458; why std's `ReentrantLock`
+//! moved to `ThreadId`, whose `as_u64` is unstable). A `usize` fits every platform's atomics;
+//! running out (2^64 ids, 2^32 on 32-bit targets) panics rather than reuse one.
 
 use std::fmt;
 use std::ops::Deref;
@@ -171,6 +167,19 @@ impl<T: ?Sized> RLock<T> {
         RLockGuard::new(self)
     }
 
+    /// `lock` with a fallible way of taking `raw` when this thread does not hold it yet.
+    #[inline]
+    fn lock_with(&self, take_raw: impl FnOnce(&RawLock) -> bool) -> Option<RLockGuard<'_, T>> {
+        let me = current_thread_id();
+        if !self.reenter(me) {
+            if !take_raw(&self.raw) {
+                return None;
+            }
+            self.take(me);
+        }
+        Some(RLockGuard::new(self))
+    }
+
     /// Acquires the lock if it is free or held by this thread; never blocks (Python's
     /// `acquire(blocking=False)`).
     ///
@@ -180,23 +189,13 @@ impl<T: ?Sized> RLock<T> {
     ///
     /// ```
     /// let lock = synclab::RLock::new(());
-    /// let g = lock.lock();
+    /// let _g = lock.lock();
     /// assert!(lock.try_lock().is_some()); // re-entry always succeeds
-    /// std::thread::scope(|s| {
-    ///     assert!(s.spawn(|| lock.try_lock().is_none()).join().unwrap());
-    /// });
-    /// # drop(g);
+    /// std::thread::scope(|s| assert!(s.spawn(|| lock.try_lock().is_none()).join().unwrap()));
     /// ```
     #[inline]
     pub fn try_lock(&self) -> Option<RLockGuard<'_, T>> {
-        let me = current_thread_id();
-        if self.reenter(me) {
-            return Some(RLockGuard::new(self));
-        }
-        self.raw.try_lock().then(|| {
-            self.take(me);
-            RLockGuard::new(self)
-        })
+        self.lock_with(RawLock::try_lock)
     }
 
     /// Acquires the lock, waiting at most `timeout` for another thread to let go (Python's
@@ -211,24 +210,14 @@ impl<T: ?Sized> RLock<T> {
     /// ```
     /// use std::time::Duration;
     /// let lock = synclab::RLock::new(());
-    /// let g = lock.lock_timeout(Duration::ZERO).unwrap();
+    /// let _g = lock.lock_timeout(Duration::ZERO).unwrap();
     /// std::thread::scope(|s| {
     ///     s.spawn(|| assert!(lock.lock_timeout(Duration::from_millis(5)).is_none()));
     /// });
-    /// # drop(g);
     /// ```
     #[inline]
     pub fn lock_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_, T>> {
-        let me = current_thread_id();
-        if self.reenter(me) {
-            return Some(RLockGuard::new(self));
-        }
-        self.raw
-            .lock_until(futex::deadline_after(timeout))
-            .then(|| {
-                self.take(me);
-                RLockGuard::new(self)
-            })
+        self.lock_with(|raw| raw.lock_until(futex::deadline_after(timeout)))
     }
 
     /// `true` if some thread holds the lock (Python's `locked()`); a snapshot only.
@@ -250,12 +239,11 @@ impl<T: ?Sized> RLock<T> {
     ///
     /// ```
     /// let lock = synclab::RLock::new(());
-    /// let g = lock.lock();
+    /// let _g = lock.lock();
     /// assert!(lock.is_owned_by_current_thread());
     /// std::thread::scope(|s| {
     ///     assert!(!s.spawn(|| lock.is_owned_by_current_thread()).join().unwrap());
     /// });
-    /// # drop(g);
     /// ```
     #[inline]
     pub fn is_owned_by_current_thread(&self) -> bool {
@@ -435,8 +423,7 @@ mod tests {
         let lock = RLock::new(());
         let g = lock.lock();
         lock.count.store(u32::MAX, Relaxed);
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lock.try_lock()));
-        assert!(r.is_err());
+        assert!(std::panic::catch_unwind(|| lock.try_lock().is_some()).is_err());
         assert_eq!(lock.count.load(Relaxed), u32::MAX);
         lock.count.store(1, Relaxed);
         drop(g);
@@ -444,27 +431,17 @@ mod tests {
     }
 
     #[test]
-    fn last_guard_clears_owner_and_count() {
-        let lock = RLock::new(());
-        let a = lock.lock();
-        let b = lock.lock();
-        assert_eq!(lock.count.load(Relaxed), 2);
-        assert_eq!(lock.owner.load(Relaxed), current_thread_id());
-        drop(a); // out of order: guards are interchangeable
-        assert!(lock.is_locked());
-        drop(b);
-        assert_eq!(lock.count.load(Relaxed), 0);
-        assert_eq!(lock.owner.load(Relaxed), NO_OWNER);
-        assert!(!lock.is_locked());
-    }
-
-    #[test]
-    fn thread_ids_are_distinct_and_stable() {
-        let here = current_thread_id();
-        assert_ne!(here, NO_OWNER);
+    fn thread_ids_are_distinct_and_stable_and_the_last_guard_clears_the_owner() {
+        let (here, there) = (
+            current_thread_id(),
+            std::thread::spawn(current_thread_id).join().unwrap(),
+        );
         assert_eq!(here, current_thread_id());
-        let there = std::thread::spawn(current_thread_id).join().unwrap();
-        assert_ne!(here, there);
-        assert_ne!(there, NO_OWNER);
+        assert!(here != NO_OWNER && there != NO_OWNER && here != there);
+        let lock = RLock::new(());
+        let (a, b) = (lock.lock(), lock.lock());
+        assert_eq!(lock.owner.load(Relaxed), here);
+        drop((a, b));
+        assert_eq!(lock.owner.load(Relaxed), NO_OWNER);
     }
 }

@@ -140,7 +140,8 @@ impl Timer {
     /// Blocks until the timer is done: its function has returned (or panicked), or the timer was
     /// cancelled before it started. Like `join()` on Python's `Timer`, except that it also returns
     /// for a cancelled timer whose thread is still on its way out. Everything the function did
-    /// is visible after this returns.
+    /// is visible after this returns. Called from inside the function itself, it never returns
+    /// (it would wait for itself).
     ///
     /// ```
     /// use std::time::Duration;
