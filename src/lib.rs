@@ -1,8 +1,8 @@
 //! # synclab
 //!
-//! Python's synchronization toolbox — `Lock`, `Event`, `Semaphore`, `BoundedSemaphore`,
-//! `Condition`, `Queue`, `LifoQueue`, `PriorityQueue` — built from scratch on atomics and the
-//! futex system call.
+//! Python's synchronization toolbox — `Lock`, `RLock`, `Event`, `Semaphore`, `BoundedSemaphore`,
+//! `Condition`, `Barrier`, `Timer`, `Queue`, `LifoQueue`, `PriorityQueue`, `Pool` — built from
+//! scratch on atomics and the futex system call.
 //!
 //! Every primitive is a small state machine over one or two [`AtomicU32`]s, documented by a state
 //! table at the top of its file, that sleeps through [`futex::wait`] only when it must and makes
@@ -22,6 +22,9 @@
 //! | `threading.Event()` | [`Event`]: [`set`](Event::set), [`clear`](Event::clear), [`is_set`](Event::is_set), [`wait`](Event::wait), [`wait_timeout`](Event::wait_timeout) | `set` makes no syscall when nobody waits |
 //! | `threading.Semaphore(n)` | [`Semaphore`]: [`acquire`](Semaphore::acquire), [`try_acquire`](Semaphore::try_acquire), [`acquire_timeout`](Semaphore::acquire_timeout), [`release`](Semaphore::release), [`release_n`](Semaphore::release_n), [`permit`](Semaphore::permit) | overflow is an [`Err`], never a wrap |
 //! | `threading.BoundedSemaphore(n)` | [`BoundedSemaphore`] | releasing past the initial count is an [`Err`] (Python's `ValueError`) |
+//! | `threading.RLock()` | [`RLock<T>`]: [`lock`](RLock::lock), [`try_lock`](RLock::try_lock), [`lock_timeout`](RLock::lock_timeout), [`is_locked`](RLock::is_locked), [`is_owned_by_current_thread`](RLock::is_owned_by_current_thread) | owner thread + recursion count; the guard gives `&T` (put a `Cell`/`RefCell` inside to mutate) |
+//! | `threading.Barrier(n)` | [`Barrier`]: [`wait`](Barrier::wait), [`wait_timeout`](Barrier::wait_timeout), [`abort`](Barrier::abort), [`reset`](Barrier::reset), [`is_broken`](Barrier::is_broken), [`parties`](Barrier::parties), [`n_waiting`](Barrier::n_waiting) | `Err(BrokenBarrier)` is Python's `BrokenBarrierError` |
+//! | `threading.Timer(d, f)` | [`Timer`]: [`start`](Timer::start), [`cancel`](Timer::cancel) `-> bool`, [`wait`](Timer::wait) | dropping the handle does not cancel, as in Python |
 //! | `threading.Condition()` | [`Condition`]: [`wait`](Condition::wait), [`wait_while`](Condition::wait_while), [`wait_timeout`](Condition::wait_timeout), [`notify_one`](Condition::notify_one), [`notify_all`](Condition::notify_all), [`notify`](Condition::notify) | used with a [`LockGuard`]; `wait_for(p)` is `wait_while(!p)` |
 //! | `queue.Queue(maxsize)` | [`Queue<T>`]: [`new`](Queue::new), [`bounded`](Queue::bounded), [`put`](Queue::put), [`get`](Queue::get), `try_*`, `*_timeout`, [`task_done`](Queue::task_done), [`join`](Queue::join), [`shutdown`](Queue::shutdown), [`shutdown_now`](Queue::shutdown_now) | a value that could not be queued comes back inside the error |
 //! | `queue.LifoQueue()` | [`LifoQueue<T>`] | same methods |
@@ -160,6 +163,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backoff;
+mod barrier;
 mod condition;
 mod event;
 pub mod futex;
@@ -168,15 +172,20 @@ mod lock;
 mod lock_api;
 mod pool;
 mod queue;
+mod rlock;
 mod semaphore;
 mod sync;
+mod timer;
 
+pub use barrier::{Barrier, BarrierWaitResult, BrokenBarrier};
 pub use condition::{Condition, WaitTimeoutResult};
 pub use event::Event;
 pub use lock::{Lock, LockGuard, RawLock};
 pub use pool::{AsyncResult, ImapUnordered, Pool, PoolClosed, TaskError, TaskPanicked};
 pub use queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDown, TaskDoneError};
+pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, ReleaseError, Semaphore, SemaphorePermit};
+pub use timer::Timer;
 
 #[cfg(doctest)]
 mod book_doctests;
