@@ -39,6 +39,7 @@ use crate::condition::Condition;
 use crate::lock::{Lock, LockGuard};
 use crate::sync::loom_const_fn;
 
+// ANCHOR: state
 /// Where the barrier is in its cycle (table in the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -55,6 +56,7 @@ struct State {
     count: usize,
     phase: Phase,
 }
+// ANCHOR_END: state
 
 /// A reusable meeting point for `parties` threads: Python's `threading.Barrier`.
 ///
@@ -218,6 +220,7 @@ impl Barrier {
     /// assert!(barrier.is_broken());
     /// assert!(barrier.wait().is_err());
     /// ```
+    // ANCHOR: abort
     pub fn abort(&self) {
         let mut state = self.state.lock();
         state.phase = match state.phase {
@@ -227,6 +230,7 @@ impl Barrier {
         };
         self.notify(state);
     }
+    // ANCHOR_END: abort
 
     /// Returns the barrier to its fresh state. Threads waiting now get `Err(BrokenBarrier)`;
     /// threads that arrive after them start a new generation (they wait until the old ones have
@@ -239,6 +243,7 @@ impl Barrier {
     /// assert!(!barrier.is_broken());
     /// assert!(barrier.wait().is_ok());
     /// ```
+    // ANCHOR: reset
     pub fn reset(&self) {
         let mut state = self.state.lock();
         state.phase = if state.count == 0 {
@@ -254,6 +259,7 @@ impl Barrier {
         };
         self.notify(state);
     }
+    // ANCHOR_END: reset
 
     /// `true` if the barrier is broken (Python's `broken`); a snapshot.
     ///
@@ -292,6 +298,7 @@ impl Barrier {
         }
     }
 
+    // ANCHOR: wait_inner
     /// `wait` and `wait_timeout`: CPython's `_enter`, then `_release` or `_wait`, then `_exit`.
     fn wait_inner(&self, timeout: Option<Duration>) -> Result<BarrierWaitResult, BrokenBarrier> {
         let draining = |s: &mut State| {
@@ -360,6 +367,7 @@ impl Barrier {
         }
         result
     }
+    // ANCHOR_END: wait_inner
 
     /// Releases the lock, then wakes every thread waiting for a phase change (waking them while
     /// we hold the lock would only send them to sleep again on the lock).

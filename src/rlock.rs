@@ -41,6 +41,7 @@ use crate::sync::{AtomicU32, AtomicUsize, Ordering::Relaxed, loom_const_fn};
 /// `owner` when no thread holds the lock; thread ids start at 1.
 const NO_OWNER: usize = 0;
 
+// ANCHOR: thread_id
 /// This thread's id: nonzero and unique for the life of the process (module docs).
 fn current_thread_id() -> usize {
     #[cfg(not(loom))]
@@ -60,6 +61,7 @@ fn next_thread_id() -> usize {
     NEXT.fetch_update(Relaxed, Relaxed, |n| n.checked_add(1))
         .expect("RLock: thread ids exhausted (usize::MAX threads have used an RLock)")
 }
+// ANCHOR_END: thread_id
 
 /// A re-entrant lock that owns the data it protects: Python's `threading.RLock`.
 ///
@@ -96,6 +98,7 @@ fn next_thread_id() -> usize {
 /// log_twice("hi");
 /// assert_eq!(*LOG.lock().borrow(), ["hi", "hi"]);
 /// ```
+// ANCHOR: fields
 pub struct RLock<T: ?Sized> {
     /// The mutex other threads sleep on.
     raw: RawLock,
@@ -105,6 +108,7 @@ pub struct RLock<T: ?Sized> {
     owner: AtomicUsize,
     data: T,
 }
+// ANCHOR_END: fields
 
 // `Send` is automatic: it holds a `T`, so it is `Send` exactly when `T` is.
 // SAFETY: `&T` reaches one thread at a time (the raw lock hands it over with Release/Acquire), so
@@ -157,6 +161,7 @@ impl<T: ?Sized> RLock<T> {
     /// let b = lock.lock(); // same thread: no deadlock
     /// assert_eq!(*a + *b, 10);
     /// ```
+    // ANCHOR: lock
     #[inline]
     pub fn lock(&self) -> RLockGuard<'_, T> {
         let me = current_thread_id();
@@ -166,6 +171,7 @@ impl<T: ?Sized> RLock<T> {
         }
         RLockGuard::new(self)
     }
+    // ANCHOR_END: lock
 
     /// `lock` with a fallible way of taking `raw` when this thread does not hold it yet.
     #[inline]
@@ -245,11 +251,13 @@ impl<T: ?Sized> RLock<T> {
     ///     assert!(!s.spawn(|| lock.is_owned_by_current_thread()).join().unwrap());
     /// });
     /// ```
+    // ANCHOR: is_owned
     #[inline]
     pub fn is_owned_by_current_thread(&self) -> bool {
         // Relaxed: a thread reads its own id back only if it stored it (module docs).
         self.owner.load(Relaxed) == current_thread_id()
     }
+    // ANCHOR_END: is_owned
 
     /// How many guards the calling thread holds: 0 if it does not hold the lock, also while
     /// another thread does (Python's `_recursion_count()`).
@@ -284,6 +292,7 @@ impl<T: ?Sized> RLock<T> {
         &mut self.data
     }
 
+    // ANCHOR: reenter
     /// If thread `me` holds the lock, counts one more guard and returns `true`.
     #[inline]
     fn reenter(&self, me: usize) -> bool {
@@ -309,13 +318,16 @@ impl<T: ?Sized> RLock<T> {
         self.count.store(1, Relaxed);
         self.owner.store(me, Relaxed);
     }
+    // ANCHOR_END: reenter
 }
 
+// ANCHOR: overflow
 #[cold]
 #[track_caller]
 fn recursion_overflow() -> ! {
     panic!("RLock: recursion count overflow (this thread already holds u32::MAX guards)")
 }
+// ANCHOR_END: overflow
 
 impl<T: Default> Default for RLock<T> {
     fn default() -> Self {
@@ -374,6 +386,7 @@ impl<T: ?Sized> Deref for RLockGuard<'_, T> {
     }
 }
 
+// ANCHOR: guard_drop
 impl<T: ?Sized> Drop for RLockGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
@@ -392,6 +405,7 @@ impl<T: ?Sized> Drop for RLockGuard<'_, T> {
         unsafe { lock.raw.unlock() }
     }
 }
+// ANCHOR_END: guard_drop
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RLockGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -35,10 +35,12 @@ use crate::sync::{
     Ordering::{Acquire, Relaxed, Release},
 };
 
+// ANCHOR: states
 const PENDING: u32 = 0; // waiting for the deadline
 const CANCELLED: u32 = 1; // cancelled before firing: `f` never runs
 const RUNNING: u32 = 2; // `f` is running
 const FINISHED: u32 = 3; // `f` has returned or panicked
+// ANCHOR_END: states
 
 /// Runs a function on its own thread after a delay, unless cancelled first: Python's
 /// `threading.Timer(interval, function)` (started at once, so `start` is Python's
@@ -94,6 +96,7 @@ impl Timer {
     /// let timer = synclab::Timer::start(Duration::ZERO, || println!("now"));
     /// timer.wait();
     /// ```
+    // ANCHOR: start
     pub fn start<F>(delay: Duration, f: F) -> Timer
     where
         F: FnOnce() + Send + 'static,
@@ -107,6 +110,7 @@ impl Timer {
             .expect("Timer::start: the operating system could not create the timer thread");
         Timer { state }
     }
+    // ANCHOR_END: start
 
     /// Stops the timer if its function has not started yet (Python's `cancel()`).
     ///
@@ -120,6 +124,7 @@ impl Timer {
     /// assert!(timer.cancel()); // still stopped
     /// assert!(timer.is_finished());
     /// ```
+    // ANCHOR: cancel
     pub fn cancel(&self) -> bool {
         // Relaxed on success: cancelling publishes nothing; the RMW alone decides the race with
         // the timer thread's CAS. Acquire on failure: pairs with the Release store of FINISHED,
@@ -136,6 +141,7 @@ impl Timer {
             Err(state) => state == CANCELLED,
         }
     }
+    // ANCHOR_END: cancel
 
     /// Blocks until the timer is done: its function has returned (or panicked), or the timer was
     /// cancelled before it started. Like `join()` on Python's `Timer`, except that it also returns
@@ -203,6 +209,7 @@ fn is_done(state: u32) -> bool {
     state == CANCELLED || state == FINISHED
 }
 
+// ANCHOR: timer_thread
 /// The body of the timer thread.
 fn fire_after(state: &AtomicU32, deadline: Option<Instant>, f: impl FnOnce()) {
     if sleep_until_due(state, deadline) {
@@ -245,6 +252,7 @@ fn fire(state: &AtomicU32, f: impl FnOnce()) {
     let _finish = Finish(state);
     f();
 }
+// ANCHOR_END: timer_thread
 
 impl fmt::Debug for Timer {
     /// `Timer(pending)`, `Timer(cancelled)`, `Timer(running)` or `Timer(finished)`.

@@ -147,6 +147,7 @@ impl Pool {
     /// let r = pool.apply_async(move || name.len()); // the task owns what it uses
     /// assert_eq!(r.get(), Ok(4));
     /// ```
+    // ANCHOR: apply_async
     pub fn apply_async<F, R>(&self, f: F) -> AsyncResult<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -159,6 +160,7 @@ impl Pool {
         }
         AsyncResult::new(slot)
     }
+    // ANCHOR_END: apply_async
 
     /// Like [`apply_async`](Pool::apply_async), but a closed or terminated pool hands `f`
     /// back in `Err(PoolClosed(f))`.
@@ -200,6 +202,7 @@ impl Pool {
     /// let err = pool.map([1, 0, 2], |d| 10 / d).unwrap_err();
     /// assert!(matches!(err, TaskError::Panicked(_)));
     /// ```
+    // ANCHOR: map
     pub fn map<I, F, R>(&self, items: I, f: F) -> Result<Vec<R>, TaskError>
     where
         I: IntoIterator,
@@ -220,6 +223,7 @@ impl Pool {
             .collect();
         pending.into_iter().map(AsyncResult::get).collect()
     }
+    // ANCHOR_END: map
 
     /// Runs `f` on every item, one task per item, and returns an iterator over the results
     /// **in the order they complete** (Python's `imap_unordered(f, items)`). All the tasks are
@@ -270,9 +274,11 @@ impl Pool {
     /// pool.join();
     /// assert_eq!(queued.get(), Ok(1)); // queued before close: it ran
     /// ```
+    // ANCHOR: close
     pub fn close(&self) {
         self.shared.jobs.shutdown();
     }
+    // ANCHOR_END: close
 
     /// Stops accepting tasks and drops every task still queued (Python's `terminate()`); their
     /// results report [`TaskError::Terminated`]. Tasks already running are not interrupted
@@ -298,10 +304,12 @@ impl Pool {
     /// pool.join();
     /// assert_eq!(running.get(), Ok(()));
     /// ```
+    // ANCHOR: terminate
     pub fn terminate(&self) {
         // Dropping the tasks delivers `Terminated` to their results (`Task`'s `Drop`).
         drop(self.shared.jobs.shutdown_now());
     }
+    // ANCHOR_END: terminate
 
     /// Waits for every worker to exit (Python's `join()`): after [`close`](Pool::close), once
     /// all queued tasks have run; after [`terminate`](Pool::terminate), once the running ones
@@ -335,6 +343,7 @@ impl Pool {
         }
     }
 
+    // ANCHOR: submit
     /// Queues a task that passes `f`'s outcome to `deliver`; if the pool is closed, hands both
     /// back undelivered.
     fn submit<F, D, R>(&self, f: F, deliver: D) -> Result<(), (F, D)>
@@ -349,6 +358,7 @@ impl Pool {
             (*task.expect("the queue hands back the job it was given")).into_parts()
         })
     }
+    // ANCHOR_END: submit
 
     fn is_closed(&self) -> bool {
         self.shared.jobs.is_shutdown()
@@ -369,6 +379,7 @@ impl Default for Pool {
     }
 }
 
+// ANCHOR: drop
 impl Drop for Pool {
     /// `close` + `join`: queued tasks still run (see the type's docs for how this differs from
     /// Python's `with Pool()`).
@@ -379,6 +390,7 @@ impl Drop for Pool {
         }
     }
 }
+// ANCHOR_END: drop
 
 impl fmt::Debug for Pool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

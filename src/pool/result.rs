@@ -16,6 +16,7 @@ use crate::{Event, Lock};
 /// What a task produced, or why it produced nothing.
 pub(super) type Outcome<R> = Result<R, TaskError>;
 
+// ANCHOR: slot
 /// One task's outcome, filled once and read once.
 pub(super) struct Slot<R> {
     value: Lock<Option<Outcome<R>>>,
@@ -37,6 +38,7 @@ impl<R> Slot<R> {
         self.ready.set();
     }
 }
+// ANCHOR_END: slot
 
 /// The handle to a task submitted with [`Pool::apply_async`](crate::Pool::apply_async):
 /// Python's `multiprocessing.pool.AsyncResult`.
@@ -84,10 +86,12 @@ impl<R> AsyncResult<R> {
     /// assert_eq!(ok.get(), Ok("done"));
     /// assert_eq!(bad.get().unwrap_err().to_string(), "task panicked: oops");
     /// ```
+    // ANCHOR: get
     pub fn get(self) -> Result<R, TaskError> {
         self.slot.ready.wait();
         self.take()
     }
+    // ANCHOR_END: get
 
     /// Waits at most `timeout` for the task (Python's `get(timeout)`): `Ok(outcome)` once it is
     /// done, or `Err(self)`, the handle itself, if it is still pending, so the value can still

@@ -16,6 +16,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use super::{TaskError, TaskPanicked};
 
+// ANCHOR: job
 /// A task with its types erased, as the job queue holds it.
 pub(super) trait Job: Send {
     /// Runs the task and delivers its outcome.
@@ -32,6 +33,7 @@ pub(super) struct Task<F, D: FnOnce(Result<R, TaskError>), R> {
     /// `fn() -> R`: the task makes an `R` but holds none, so `R` does not affect `Send`.
     _produces: PhantomData<fn() -> R>,
 }
+// ANCHOR_END: job
 
 impl<F, D: FnOnce(Result<R, TaskError>), R> Task<F, D, R> {
     pub(super) fn new(f: F, deliver: D) -> Self {
@@ -58,6 +60,7 @@ where
     D: FnOnce(Result<R, TaskError>) + Send + 'static,
     R: 'static,
 {
+    // ANCHOR: run
     fn run(mut self: Box<Self>) {
         let f = self.f.take().expect("a task runs once");
         // AssertUnwindSafe: like `thread::spawn`, which does not ask for `UnwindSafe` either. The
@@ -69,12 +72,14 @@ where
         let deliver = self.deliver.take().expect("a task delivers once");
         deliver(outcome);
     }
+    // ANCHOR_END: run
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
         self
     }
 }
 
+// ANCHOR: task_drop
 impl<F, D: FnOnce(Result<R, TaskError>), R> Drop for Task<F, D, R> {
     /// A task dropped before it delivered (dropped from the queue by `terminate`) reports
     /// `Terminated`, so nobody waits for it forever.
@@ -85,6 +90,7 @@ impl<F, D: FnOnce(Result<R, TaskError>), R> Drop for Task<F, D, R> {
         }
     }
 }
+// ANCHOR_END: task_drop
 
 #[cfg(test)]
 mod tests {

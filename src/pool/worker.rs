@@ -49,6 +49,7 @@ pub(super) fn spawn(workers: usize) -> (Arc<Shared>, Vec<JoinHandle<()>>) {
     (shared, handles)
 }
 
+// ANCHOR: work
 /// A worker thread: runs jobs until the queue is shut down and empty (`close`), or shut down
 /// and emptied by `terminate`.
 fn work(jobs: &Queue<Box<dyn Job>>) {
@@ -72,3 +73,4 @@ impl Drop for ExitGuard<'_> {
         }
     }
 }
+// ANCHOR_END: work
