@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use synclab::{Condition, Lock, Queue};
+use synclab::{Condition, Lock, Pool};
 
 /// The notes' `COUNT = 50000000`.
 const NOTES_COUNT: u64 = 50_000_000;
@@ -187,22 +187,16 @@ fn two_threads_under_gil(count: u64, interval: Duration) -> u64 {
 // ANCHOR_END: gil_countdown
 
 // ANCHOR: pool
-/// A pool of two workers fed by a queue of jobs (the `pool` example builds a fuller one, with
-/// results; synclab's own `Pool` will replace both).
+/// `mp_pool.py` with synclab's `Pool`: two worker threads, two jobs (the `pool` example times
+/// the same program on its own, and checks its results).
 fn pool_of_two(count: u64) {
-    let jobs = Queue::new();
-    jobs.put(count / 2).unwrap(); // pool.apply_async(countdown, [COUNT//2])
-    jobs.put(count / 2).unwrap(); // pool.apply_async(countdown, [COUNT//2])
-    jobs.shutdown(); //              pool.close(): no more jobs
-    thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| {
-                while let Ok(n) = jobs.get() {
-                    countdown(n);
-                }
-            });
-        }
-    }); //                           pool.join()
+    let pool = Pool::new(2); //                                  Pool(processes=2)
+    let r1 = pool.apply_async(move || countdown(count / 2)); // apply_async(countdown, [COUNT//2])
+    let r2 = pool.apply_async(move || countdown(count / 2)); // apply_async(countdown, [COUNT//2])
+    pool.close(); //                                             close(): no more jobs
+    pool.join(); //                                              join()
+    r1.get().unwrap(); // Err only if the job panicked
+    r2.get().unwrap();
 }
 // ANCHOR_END: pool
 
@@ -291,7 +285,7 @@ fn main() {
         speed(one, two)
     );
     println!(
-        "  pool of two (threads + a Queue)  : {:>9}   {:.2}x",
+        "  pool of two (synclab::Pool)      : {:>9}   {:.2}x",
         ms(pool),
         speed(one, pool)
     );
@@ -320,7 +314,7 @@ fn main() {
         speed(one_gil, two_gil)
     );
     println!(
-        "TOUR|countdown: pool of two|multiprocessing.Pool(2): two processes, two GILs, about 2x on 2 cores|pool of 2 threads fed by a Queue: {}, {:.2}x the speed of 1 thread",
+        "TOUR|countdown: pool of two|multiprocessing.Pool(2): two processes, two GILs, about 2x on 2 cores|synclab::Pool of 2 threads: {}, {:.2}x the speed of 1 thread",
         ms(pool),
         speed(one, pool)
     );

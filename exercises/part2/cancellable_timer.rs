@@ -79,12 +79,19 @@ mod tests {
             let main = std::thread::current().id();
             let start = Instant::now();
             let timer = CancellableTimer::start(delay, move || {
-                assert_ne!(std::thread::current().id(), main, "f ran on the caller's thread");
+                assert_ne!(
+                    std::thread::current().id(),
+                    main,
+                    "f ran on the caller's thread"
+                );
                 *slot.lock() = Some(start.elapsed());
             });
             timer.join();
             let elapsed = fired_after.lock().expect("f never ran");
-            assert!(elapsed >= delay, "f ran after {elapsed:?}, before the {delay:?} delay");
+            assert!(
+                elapsed >= delay,
+                "f ran after {elapsed:?}, before the {delay:?} delay"
+            );
         });
     }
 
@@ -97,7 +104,10 @@ mod tests {
                 flag.store(true, SeqCst);
             });
             assert!(timer.cancel(), "cancelled long before the deadline");
-            assert!(timer.cancel(), "a second cancel still reports that f never runs");
+            assert!(
+                timer.cancel(),
+                "a second cancel still reports that f never runs"
+            );
             timer.join();
             assert!(!ran.load(SeqCst), "f ran although cancel returned true");
         });
@@ -125,7 +135,10 @@ mod tests {
             let flag = ran.clone();
             let timer = CancellableTimer::start(Duration::from_millis(1), move || flag.set());
             assert!(ran.wait_timeout(Duration::from_secs(5)), "f never ran");
-            assert!(!timer.cancel(), "cancel claims to have stopped a timer that fired");
+            assert!(
+                !timer.cancel(),
+                "cancel claims to have stopped a timer that fired"
+            );
             timer.join();
         });
     }
@@ -135,8 +148,14 @@ mod tests {
         common::watchdog("timer_drop", Duration::from_secs(10), |_| {
             let ran = Arc::new(Event::new());
             let flag = ran.clone();
-            drop(CancellableTimer::start(Duration::from_millis(10), move || flag.set()));
-            assert!(ran.wait_timeout(Duration::from_secs(5)), "dropping the timer stopped it");
+            drop(CancellableTimer::start(
+                Duration::from_millis(10),
+                move || flag.set(),
+            ));
+            assert!(
+                ran.wait_timeout(Duration::from_secs(5)),
+                "dropping the timer stopped it"
+            );
         });
     }
 

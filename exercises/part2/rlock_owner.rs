@@ -110,7 +110,11 @@ mod tests {
             let c = lock.lock();
             assert_eq!(*a + *b + *c, 15);
             drop((a, b, c));
-            assert_eq!(*lock.lock(), 5, "the lock is free again after the last guard");
+            assert_eq!(
+                *lock.lock(),
+                5,
+                "the lock is free again after the last guard"
+            );
         });
     }
 
@@ -127,7 +131,10 @@ mod tests {
                 assert!(!other.join().unwrap(), "another thread claims to own it");
             });
             drop(inner);
-            assert!(lock.is_owned_by_current_thread(), "one guard is still alive");
+            assert!(
+                lock.is_owned_by_current_thread(),
+                "one guard is still alive"
+            );
             drop(outer);
             assert!(!lock.is_owned_by_current_thread(), "every guard is gone");
         });

@@ -59,10 +59,7 @@ impl GenerationBarrier {
             // Sleep while our generation lasts. Not `while arrived < parties`: by the time we
             // wake, the last thread has reset `arrived`, and a fast thread may already have
             // counted itself into the next generation.
-            drop(
-                self.released
-                    .wait_while(state, |s| s.generation == mine),
-            );
+            drop(self.released.wait_while(state, |s| s.generation == mine));
             false
         }
     }
@@ -87,57 +84,67 @@ mod tests {
 
     #[test]
     fn the_first_to_arrive_waits_for_the_others() {
-        common::watchdog("generation_barrier_waits", Duration::from_secs(10), |status| {
-            let barrier = GenerationBarrier::new(2);
-            let passed = AtomicBool::new(false);
-            std::thread::scope(|s| {
-                s.spawn(|| {
-                    status.set("early", "wait()");
+        common::watchdog(
+            "generation_barrier_waits",
+            Duration::from_secs(10),
+            |status| {
+                let barrier = GenerationBarrier::new(2);
+                let passed = AtomicBool::new(false);
+                std::thread::scope(|s| {
+                    s.spawn(|| {
+                        status.set("early", "wait()");
+                        barrier.wait();
+                        passed.store(true, SeqCst);
+                        status.set("early", "passed");
+                    });
+                    std::thread::sleep(Duration::from_millis(50));
+                    let early = passed.load(SeqCst);
+                    status.set("main", "wait()");
                     barrier.wait();
-                    passed.store(true, SeqCst);
-                    status.set("early", "passed");
+                    assert!(!early, "a thread passed the barrier alone");
                 });
-                std::thread::sleep(Duration::from_millis(50));
-                let early = passed.load(SeqCst);
-                status.set("main", "wait()");
-                barrier.wait();
-                assert!(!early, "a thread passed the barrier alone");
-            });
-        });
+            },
+        );
     }
 
     #[test]
     fn threads_stay_in_lockstep_round_after_round() {
         const THREADS: usize = 5;
         let rounds = common::scaled(300);
-        common::watchdog("generation_barrier_lockstep", Duration::from_secs(30), |status| {
-            let barrier = GenerationBarrier::new(THREADS);
-            // finished[t]: how many rounds thread t has finished.
-            let finished: Vec<AtomicUsize> = (0..THREADS).map(|_| AtomicUsize::new(0)).collect();
-            let violations = AtomicUsize::new(0);
-            std::thread::scope(|s| {
-                for t in 0..THREADS {
-                    let (barrier, finished, violations) = (&barrier, &finished, &violations);
-                    s.spawn(move || {
-                        for round in 1..=rounds {
-                            finished[t].store(round, SeqCst);
-                            status.set(format!("thread {t}"), format!("wait() in round {round}"));
-                            barrier.wait();
-                            // Past the barrier of `round`: everyone has finished it.
-                            if finished.iter().any(|f| f.load(SeqCst) < round) {
-                                violations.fetch_add(1, SeqCst);
+        common::watchdog(
+            "generation_barrier_lockstep",
+            Duration::from_secs(30),
+            |status| {
+                let barrier = GenerationBarrier::new(THREADS);
+                // finished[t]: how many rounds thread t has finished.
+                let finished: Vec<AtomicUsize> =
+                    (0..THREADS).map(|_| AtomicUsize::new(0)).collect();
+                let violations = AtomicUsize::new(0);
+                std::thread::scope(|s| {
+                    for t in 0..THREADS {
+                        let (barrier, finished, violations) = (&barrier, &finished, &violations);
+                        s.spawn(move || {
+                            for round in 1..=rounds {
+                                finished[t].store(round, SeqCst);
+                                status
+                                    .set(format!("thread {t}"), format!("wait() in round {round}"));
+                                barrier.wait();
+                                // Past the barrier of `round`: everyone has finished it.
+                                if finished.iter().any(|f| f.load(SeqCst) < round) {
+                                    violations.fetch_add(1, SeqCst);
+                                }
                             }
-                        }
-                        status.set(format!("thread {t}"), "done");
-                    });
-                }
-            });
-            assert_eq!(
-                violations.load(SeqCst),
-                0,
-                "a thread passed the barrier before every thread had finished the round"
-            );
-        });
+                            status.set(format!("thread {t}"), "done");
+                        });
+                    }
+                });
+                assert_eq!(
+                    violations.load(SeqCst),
+                    0,
+                    "a thread passed the barrier before every thread had finished the round"
+                );
+            },
+        );
     }
 
     #[test]

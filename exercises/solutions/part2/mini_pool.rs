@@ -150,8 +150,9 @@ mod tests {
     fn results_come_back_to_their_handles() {
         common::guarded("mini_pool_results", |_| {
             let pool = MiniPool::new(3);
-            let handles: Vec<Handle<u64>> =
-                (0..20u64).map(|i| pool.apply_async(move || i * i)).collect();
+            let handles: Vec<Handle<u64>> = (0..20u64)
+                .map(|i| pool.apply_async(move || i * i))
+                .collect();
             let results: Vec<u64> = handles.into_iter().map(|h| h.get().unwrap()).collect();
             assert_eq!(results, (0..20u64).map(|i| i * i).collect::<Vec<_>>());
             pool.close();
@@ -218,7 +219,11 @@ mod tests {
             gate.set();
             status.set("main", "join()");
             pool.join();
-            assert_eq!(done.load(SeqCst), jobs, "join() returned before every job ran");
+            assert_eq!(
+                done.load(SeqCst),
+                jobs,
+                "join() returned before every job ran"
+            );
         });
     }
 }

@@ -60,7 +60,9 @@ impl<T> ReentrantLock<T> {
         if self.owner.load(Relaxed) == me {
             // Re-entry: only count. We hold the lock, so nobody else touches `count`.
             let count = self.count.load(Relaxed);
-            let count = count.checked_add(1).expect("ReentrantLock: too many guards");
+            let count = count
+                .checked_add(1)
+                .expect("ReentrantLock: too many guards");
             self.count.store(count, Relaxed);
         } else {
             // First entry: the raw lock may sleep; once we have it, record who we are.
@@ -129,7 +131,11 @@ mod tests {
             let c = lock.lock();
             assert_eq!(*a + *b + *c, 15);
             drop((a, b, c));
-            assert_eq!(*lock.lock(), 5, "the lock is free again after the last guard");
+            assert_eq!(
+                *lock.lock(),
+                5,
+                "the lock is free again after the last guard"
+            );
         });
     }
 
@@ -146,7 +152,10 @@ mod tests {
                 assert!(!other.join().unwrap(), "another thread claims to own it");
             });
             drop(inner);
-            assert!(lock.is_owned_by_current_thread(), "one guard is still alive");
+            assert!(
+                lock.is_owned_by_current_thread(),
+                "one guard is still alive"
+            );
             drop(outer);
             assert!(!lock.is_owned_by_current_thread(), "every guard is gone");
         });
