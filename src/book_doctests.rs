@@ -28,6 +28,18 @@ pub struct Condition;
 #[doc = include_str!("../book/src/part2/queue.md")]
 pub struct Queue;
 
+#[doc = include_str!("../book/src/part2/rlock.md")]
+pub struct RLock;
+
+#[doc = include_str!("../book/src/part2/barrier.md")]
+pub struct Barrier;
+
+#[doc = include_str!("../book/src/part2/timer.md")]
+pub struct Timer;
+
+#[doc = include_str!("../book/src/part2/pool.md")]
+pub struct Pool;
+
 #[doc = include_str!("../book/src/part2/puzzles.md")]
 pub struct Puzzles;
 
