@@ -1,0 +1,190 @@
+//! # Exercise `toy_gil` — Part I, "The GIL and the countdown"
+//!
+//! Build the hand-over at the heart of CPython's GIL (`Python/ceval_gil.c`), small:
+//!
+//! - `acquire` waits until the GIL is free. It waits on a `Condition` for at most one *switch
+//!   interval*; if the interval passes and the same thread still holds the GIL, it sets
+//!   `drop_request`;
+//! - the holder calls `yield_if_requested` now and then (CPython: at backward jumps). When it
+//!   finds the request set, it releases the GIL, waits until *another* thread has taken it
+//!   (`FORCE_SWITCHING`: otherwise it would take it straight back and the waiter would starve),
+//!   and then queues up for it again with `acquire`;
+//! - `release` lets go for good.
+//!
+//! The tests run two threads that spin under the GIL: they must never run at the same time,
+//! and each must get the GIL back again and again.
+//!
+//! Check your work: `cargo xtask check toy_gil`
+
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use synclab::{Condition, Lock};
+
+/// What `Gil::state` protects.
+struct State {
+    /// Whether some thread holds the GIL (CPython: `gil->locked`).
+    held: bool,
+    /// Incremented by every `acquire` (CPython: `gil->switch_number`): a waiter that times out
+    /// compares it with the value it saw before waiting to tell "same holder" from "new holder".
+    switch_number: u64,
+}
+
+/// A toy Global Interpreter Lock.
+pub struct Gil {
+    state: Lock<State>,
+    /// Notified when the GIL is released (CPython: `gil->cond`).
+    released: Condition,
+    /// Notified when a thread takes the GIL (CPython: `gil->switch_cond`).
+    switched: Condition,
+    /// "Please let go", set by a waiter after a whole interval (CPython: `gil_drop_request`).
+    /// Relaxed is enough: it is only a hint, read without the lock, and every real hand-over
+    /// goes through `state`. It is only written while `state` is locked.
+    drop_request: AtomicBool,
+    /// How long a waiter waits before it asks the holder to let go (CPython: 5 ms).
+    interval: Duration,
+}
+
+impl Gil {
+    /// A free GIL whose waiters ask for it after `interval`.
+    pub fn new(interval: Duration) -> Gil {
+        Gil {
+            state: Lock::new(State {
+                held: false,
+                switch_number: 0,
+            }),
+            released: Condition::new(),
+            switched: Condition::new(),
+            drop_request: AtomicBool::new(false),
+            interval,
+        }
+    }
+
+    /// Waits until the GIL is free and takes it (CPython's `take_gil`).
+    pub fn acquire(&self) {
+        // TODO: lock `state`. While the GIL is held: remember `switch_number`, wait on
+        // `released` for at most `self.interval` (`wait_timeout`), and if that wait timed out
+        // while the *same* holder still has it (held, same switch number), set `drop_request`.
+        // Once it is free: mark it held, bump `switch_number`, clear `drop_request` and notify
+        // everyone waiting on `switched`.
+        todo!()
+    }
+
+    /// Lets go of the GIL (CPython's `drop_gil`).
+    pub fn release(&self) {
+        // TODO: mark the GIL free, then wake one thread waiting on `released`.
+        todo!()
+    }
+
+    /// Called by the holder now and then. If a waiter has asked for the GIL, hands it over:
+    /// releases it, waits until another thread has taken it, and takes it back in turn.
+    /// Returns whether it handed over.
+    pub fn yield_if_requested(&self) -> bool {
+        // TODO: if `drop_request` is not set, return `false` (a cheap load, without the lock:
+        // this runs at every "backward jump").
+        //
+        // TODO: otherwise release the GIL (under the lock) and wake a waiter; then wait on
+        // `switched` until `switch_number` has moved, i.e. until another thread has taken the
+        // GIL. Why not just release and `acquire` again at once? Finally `acquire` it again
+        // and return `true`.
+        todo!()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    const INTERVAL: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn a_lone_thread_is_never_asked_to_yield() {
+        let gil = Gil::new(INTERVAL);
+        gil.acquire();
+        for _ in 0..1000 {
+            assert!(!gil.yield_if_requested(), "nobody asked for the GIL");
+        }
+        gil.release();
+        gil.acquire(); // free again
+        gil.release();
+    }
+
+    #[test]
+    fn a_waiter_gets_the_gil_only_when_it_is_released() {
+        common::guarded("toy_gil_release", |status| {
+            let gil = Gil::new(INTERVAL);
+            let got_it = AtomicUsize::new(0);
+            gil.acquire();
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    status.set("waiter", "in acquire");
+                    gil.acquire();
+                    got_it.store(1, SeqCst);
+                    gil.release();
+                    status.set("waiter", "done");
+                });
+                // The holder never calls `yield_if_requested`: requests pile up unanswered.
+                std::thread::sleep(Duration::from_millis(50));
+                assert_eq!(got_it.load(SeqCst), 0, "acquire returned while the GIL was held");
+                status.set("main", "release");
+                gil.release();
+            });
+            assert_eq!(got_it.load(SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn two_threads_take_turns_and_never_run_together() {
+        // Each thread spins under the GIL, calling `yield_if_requested` between steps, until it
+        // has had the GIL TURNS separate times (or the other thread is done). A GIL that never
+        // hands over, or that the yielder grabs straight back, hangs here: the watchdog reports
+        // it after 20 s.
+        const TURNS: usize = 4;
+        common::watchdog("toy_gil_turns", Duration::from_secs(20), |status| {
+            let gil = Gil::new(INTERVAL);
+            let inside = AtomicUsize::new(0); // threads between two yields right now
+            let overlaps = AtomicUsize::new(0);
+            let last = AtomicUsize::new(usize::MAX); // who ran the previous step
+            let turns = [AtomicUsize::new(0), AtomicUsize::new(0)];
+            let done = [AtomicBool::new(false), AtomicBool::new(false)];
+            std::thread::scope(|s| {
+                for me in 0..2 {
+                    let (gil, inside, overlaps, last) = (&gil, &inside, &overlaps, &last);
+                    let (turns, done) = (&turns, &done);
+                    s.spawn(move || {
+                        status.set(format!("thread {me}"), "acquire");
+                        gil.acquire();
+                        loop {
+                            if inside.fetch_add(1, SeqCst) != 0 {
+                                overlaps.fetch_add(1, SeqCst);
+                            }
+                            if last.swap(me, SeqCst) != me {
+                                // A new turn: the other thread ran since our last step.
+                                let turn = turns[me].fetch_add(1, SeqCst) + 1;
+                                status.set(format!("thread {me}"), format!("turn {turn}"));
+                            }
+                            inside.fetch_sub(1, SeqCst);
+                            if turns[me].load(SeqCst) >= TURNS || done[1 - me].load(SeqCst) {
+                                break;
+                            }
+                            gil.yield_if_requested();
+                        }
+                        done[me].store(true, SeqCst);
+                        gil.release();
+                        status.set(format!("thread {me}"), "done");
+                    });
+                }
+            });
+            assert_eq!(overlaps.load(SeqCst), 0, "two threads ran under the GIL at once");
+            for me in 0..2 {
+                assert!(
+                    turns[me].load(SeqCst) >= TURNS - 1,
+                    "thread {me} had the GIL only {} times",
+                    turns[me].load(SeqCst)
+                );
+            }
+        });
+    }
+}
