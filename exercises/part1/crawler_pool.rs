@@ -46,7 +46,9 @@ mod tests {
     use synclab::{Event, Lock};
 
     fn urls(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("http://127.0.0.1/page/{i}")).collect()
+        (0..n)
+            .map(|i| format!("http://127.0.0.1/page/{i}"))
+            .collect()
     }
 
     fn page(url: &str) -> String {
@@ -98,8 +100,11 @@ mod tests {
             for workers in [2, 4] {
                 let owned = urls(5 * workers);
                 let list: Vec<&str> = owned.iter().map(String::as_str).collect();
-                let (in_flight, peak, arrived) =
-                    (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+                let (in_flight, peak, arrived) = (
+                    AtomicUsize::new(0),
+                    AtomicUsize::new(0),
+                    AtomicUsize::new(0),
+                );
                 let all_in = Event::new();
                 status.set("main", format!("crawl with {workers} workers"));
                 let pages = crawl(&list, workers, |url| {

@@ -75,8 +75,11 @@ mod tests {
             for (n, limit) in [(12, 3), (8, 1), (10, 4), (2, 5)] {
                 status.set("main", format!("{n} downloads, limit {limit}"));
                 let most = limit.min(n); // what the peak must reach
-                let (in_flight, peak, arrived) =
-                    (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+                let (in_flight, peak, arrived) = (
+                    AtomicUsize::new(0),
+                    AtomicUsize::new(0),
+                    AtomicUsize::new(0),
+                );
                 let runs: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
                 let all_in = Event::new();
                 let gun = Event::new();
@@ -93,7 +96,10 @@ mod tests {
                     in_flight.fetch_sub(1, SeqCst);
                 });
                 let seen = peak.load(SeqCst);
-                assert!(seen <= limit, "{seen} downloads at once with a limit of {limit}");
+                assert!(
+                    seen <= limit,
+                    "{seen} downloads at once with a limit of {limit}"
+                );
                 assert_eq!(seen, most, "{n} downloads, limit {limit}");
                 assert_eq!(reported, most, "the peak download_all reports");
                 for (i, r) in runs.iter().enumerate() {

@@ -113,6 +113,7 @@ mod tests {
     use super::*;
     use crate::common;
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::time::{Duration, Instant};
 
     fn line(thread: usize, step: Step, value: i64) -> Line {
         Line {
@@ -188,13 +189,37 @@ mod tests {
         common::guarded("forced_interleaving_locked", |status| {
             status.set("main", "two threads in locked_bank");
             let calls = AtomicUsize::new(0);
-            // `yield_now` between each read and its write invites the other thread in.
+            let inside = AtomicUsize::new(0); // threads between a read and its write now
+            let overlaps = AtomicUsize::new(0);
             let balance = locked_bank(iters, || {
-                calls.fetch_add(1, SeqCst);
-                std::thread::yield_now();
+                let call = calls.fetch_add(1, SeqCst);
+                if inside.fetch_add(1, SeqCst) != 0 {
+                    overlaps.fetch_add(1, SeqCst); // the other thread is mid-update too
+                }
+                if call < 10 {
+                    // The first few times, hold the window open: wait up to 20 ms for the
+                    // other thread to arrive here as well. With the lock held across the
+                    // whole update it never can, and this only costs the wait.
+                    let start = Instant::now();
+                    while inside.load(SeqCst) < 2 && start.elapsed() < Duration::from_millis(20) {
+                        std::thread::yield_now();
+                    }
+                } else {
+                    std::thread::yield_now(); // invite the other thread in
+                }
+                inside.fetch_sub(1, SeqCst);
             });
+            let overlaps = overlaps.load(SeqCst);
+            assert_eq!(
+                overlaps, 0,
+                "both threads were between a read and its write at once"
+            );
             assert_eq!(balance, 0, "an update was lost");
-            assert_eq!(calls.load(SeqCst), 2 * 2 * iters, "`between` once per read-write pair");
+            assert_eq!(
+                calls.load(SeqCst),
+                2 * 2 * iters,
+                "`between` once per read-write pair"
+            );
         });
     }
 }

@@ -131,7 +131,10 @@ mod tests {
             let timeout = Duration::from_millis(30);
             let start = Instant::now();
             assert_eq!(slot.get_timeout(timeout), None);
-            assert!(start.elapsed() >= timeout, "get_timeout returned before its timeout");
+            assert!(
+                start.elapsed() >= timeout,
+                "get_timeout returned before its timeout"
+            );
             assert!(!slot.ready());
             std::thread::scope(|s| {
                 s.spawn(|| slot.set(String::from("late")).unwrap());

@@ -115,75 +115,110 @@ mod tests {
     fn a_waiter_gets_the_gil_only_when_it_is_released() {
         common::guarded("toy_gil_release", |status| {
             let gil = Gil::new(INTERVAL);
-            let got_it = AtomicUsize::new(0);
+            let got_it = AtomicBool::new(false);
             gil.acquire();
             std::thread::scope(|s| {
                 s.spawn(|| {
                     status.set("waiter", "in acquire");
                     gil.acquire();
-                    got_it.store(1, SeqCst);
+                    got_it.store(true, SeqCst);
                     gil.release();
                     status.set("waiter", "done");
                 });
                 // The holder never calls `yield_if_requested`: requests pile up unanswered.
                 std::thread::sleep(Duration::from_millis(50));
-                assert_eq!(got_it.load(SeqCst), 0, "acquire returned while the GIL was held");
+                assert!(
+                    !got_it.load(SeqCst),
+                    "acquire returned while the GIL was held"
+                );
                 status.set("main", "release");
                 gil.release();
             });
-            assert_eq!(got_it.load(SeqCst), 1);
+            assert!(got_it.load(SeqCst));
         });
+    }
+
+    /// What one run of two threads taking turns under a GIL saw.
+    struct Turns {
+        /// Steps that found the other thread in a step too.
+        overlaps: usize,
+        /// `yield_if_requested` returned `true`, yet the same thread ran the next step.
+        phantoms: usize,
+        /// How many separate times each thread had the GIL.
+        turns: [usize; 2],
+    }
+
+    /// Two threads spin under `gil`, one step at a time, calling `yield_if_requested` between
+    /// steps, each until it has had the GIL `goal` separate times or the other one is done.
+    fn take_turns(gil: &Gil, goal: usize, status: &common::Status) -> Turns {
+        let inside = AtomicUsize::new(0); // threads in a step right now
+        let (overlaps, phantoms) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let last = AtomicUsize::new(usize::MAX); // who ran the previous step
+        let turns = [AtomicUsize::new(0), AtomicUsize::new(0)];
+        let done = [AtomicBool::new(false), AtomicBool::new(false)];
+        std::thread::scope(|s| {
+            for me in 0..2 {
+                let (inside, overlaps, phantoms) = (&inside, &overlaps, &phantoms);
+                let (last, turns, done) = (&last, &turns, &done);
+                s.spawn(move || {
+                    status.set(format!("thread {me}"), "acquire");
+                    gil.acquire();
+                    let mut handed_over = false;
+                    loop {
+                        if inside.fetch_add(1, SeqCst) != 0 {
+                            overlaps.fetch_add(1, SeqCst);
+                        }
+                        if last.swap(me, SeqCst) != me {
+                            // A new turn: the other thread ran since our last step.
+                            let turn = turns[me].fetch_add(1, SeqCst) + 1;
+                            status.set(format!("thread {me}"), format!("turn {turn}"));
+                        } else if handed_over {
+                            // `yield_if_requested` said it handed the GIL over, yet we got it
+                            // back before the other thread ran a single step.
+                            phantoms.fetch_add(1, SeqCst);
+                        }
+                        inside.fetch_sub(1, SeqCst);
+                        if turns[me].load(SeqCst) >= goal || done[1 - me].load(SeqCst) {
+                            break;
+                        }
+                        handed_over = gil.yield_if_requested();
+                    }
+                    done[me].store(true, SeqCst);
+                    gil.release();
+                    status.set(format!("thread {me}"), "done");
+                });
+            }
+        });
+        Turns {
+            overlaps: overlaps.into_inner(),
+            phantoms: phantoms.into_inner(),
+            turns: turns.map(AtomicUsize::into_inner),
+        }
     }
 
     #[test]
     fn two_threads_take_turns_and_never_run_together() {
-        // Each thread spins under the GIL, calling `yield_if_requested` between steps, until it
-        // has had the GIL TURNS separate times (or the other thread is done). A GIL that never
-        // hands over, or that the yielder grabs straight back, hangs here: the watchdog reports
-        // it after 20 s.
-        const TURNS: usize = 4;
-        common::watchdog("toy_gil_turns", Duration::from_secs(20), |status| {
-            let gil = Gil::new(INTERVAL);
-            let inside = AtomicUsize::new(0); // threads between two yields right now
-            let overlaps = AtomicUsize::new(0);
-            let last = AtomicUsize::new(usize::MAX); // who ran the previous step
-            let turns = [AtomicUsize::new(0), AtomicUsize::new(0)];
-            let done = [AtomicBool::new(false), AtomicBool::new(false)];
-            std::thread::scope(|s| {
-                for me in 0..2 {
-                    let (gil, inside, overlaps, last) = (&gil, &inside, &overlaps, &last);
-                    let (turns, done) = (&turns, &done);
-                    s.spawn(move || {
-                        status.set(format!("thread {me}"), "acquire");
-                        gil.acquire();
-                        loop {
-                            if inside.fetch_add(1, SeqCst) != 0 {
-                                overlaps.fetch_add(1, SeqCst);
-                            }
-                            if last.swap(me, SeqCst) != me {
-                                // A new turn: the other thread ran since our last step.
-                                let turn = turns[me].fetch_add(1, SeqCst) + 1;
-                                status.set(format!("thread {me}"), format!("turn {turn}"));
-                            }
-                            inside.fetch_sub(1, SeqCst);
-                            if turns[me].load(SeqCst) >= TURNS || done[1 - me].load(SeqCst) {
-                                break;
-                            }
-                            gil.yield_if_requested();
-                        }
-                        done[me].store(true, SeqCst);
-                        gil.release();
-                        status.set(format!("thread {me}"), "done");
-                    });
-                }
-            });
-            assert_eq!(overlaps.load(SeqCst), 0, "two threads ran under the GIL at once");
-            for me in 0..2 {
-                assert!(
-                    turns[me].load(SeqCst) >= TURNS - 1,
-                    "thread {me} had the GIL only {} times",
-                    turns[me].load(SeqCst)
+        // A GIL that never hands over hangs here: the watchdog reports it after 30 s. A GIL
+        // whose yielder takes it straight back, without waiting for the switch, shows up as
+        // phantom hand-overs in some rounds (when the waiter loses the race to the lock), so
+        // the scenario runs several times, with fresh threads.
+        const TURNS: usize = 10;
+        const ROUNDS: usize = 6;
+        common::watchdog("toy_gil_turns", Duration::from_secs(30), |status| {
+            for round in 0..ROUNDS {
+                status.set("main", format!("round {round}"));
+                let seen = take_turns(&Gil::new(INTERVAL), TURNS, status);
+                assert_eq!(seen.overlaps, 0, "two threads ran under the GIL at once");
+                assert_eq!(
+                    seen.phantoms, 0,
+                    "the yielder took the GIL straight back: wait for the switch"
                 );
+                for (me, &turns) in seen.turns.iter().enumerate() {
+                    assert!(
+                        turns >= TURNS - 1,
+                        "thread {me} had the GIL only {turns} times"
+                    );
+                }
             }
         });
     }

@@ -29,7 +29,8 @@ where
     // the pages finish in whatever order the server answers.
     let jobs = Queue::new();
     for (i, &url) in urls.iter().enumerate() {
-        jobs.put((i, url)).expect("nobody has shut the queue down yet");
+        jobs.put((i, url))
+            .expect("nobody has shut the queue down yet");
     }
     // No more jobs. A shut-down queue still hands out what it holds; only then does `get`
     // fail, which ends each worker's `while let` loop (Python < 3.13: one `None` per worker).
@@ -66,7 +67,9 @@ mod tests {
     use synclab::{Event, Lock};
 
     fn urls(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("http://127.0.0.1/page/{i}")).collect()
+        (0..n)
+            .map(|i| format!("http://127.0.0.1/page/{i}"))
+            .collect()
     }
 
     fn page(url: &str) -> String {
@@ -118,8 +121,11 @@ mod tests {
             for workers in [2, 4] {
                 let owned = urls(5 * workers);
                 let list: Vec<&str> = owned.iter().map(String::as_str).collect();
-                let (in_flight, peak, arrived) =
-                    (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+                let (in_flight, peak, arrived) = (
+                    AtomicUsize::new(0),
+                    AtomicUsize::new(0),
+                    AtomicUsize::new(0),
+                );
                 let all_in = Event::new();
                 status.set("main", format!("crawl with {workers} workers"));
                 let pages = crawl(&list, workers, |url| {
