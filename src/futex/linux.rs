@@ -67,7 +67,8 @@ pub(super) fn wait_with(
                 expected,
                 timeout_ptr,
                 ptr::null::<u32>(),
-                libc::FUTEX_BITSET_MATCH_ANY,
+                // The kernel reads `val3` as a u32: pass the all-ones mask as one.
+                libc::FUTEX_BITSET_MATCH_ANY as u32,
             )
         };
         if r >= 0 {
@@ -89,7 +90,7 @@ pub(super) fn wake_with(futex: &AtomicU32, count: i32, private: bool) -> usize {
     let op = libc::FUTEX_WAKE | if private { libc::FUTEX_PRIVATE_FLAG } else { 0 };
     // SAFETY: `futex.as_ptr()` points to a live, aligned u32 (we hold a reference); FUTEX_WAKE
     // reads only the address and the count.
-    let r = unsafe { libc::syscall(libc::SYS_futex, futex.as_ptr(), op, count) };
+    let r = unsafe { libc::syscall(libc::SYS_futex, futex.as_ptr(), op, count as u32) };
     usize::try_from(r).unwrap_or(0)
 }
 // ANCHOR_END: linux_wake
