@@ -21,6 +21,9 @@ use std::thread;
 
 use synclab::Lock;
 
+mod common;
+use common::arg;
+
 /// Spins until both threads have arrived, so that their loops run at the same time. Spinning
 /// (rather than sleeping on an `Event`) keeps both threads on a CPU at the moment they start.
 fn starting_line(arrived: &AtomicUsize) {
@@ -85,18 +88,6 @@ fn run_locked(iters: usize) -> i64 {
     balance.into_inner()
 }
 // ANCHOR_END: locked
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name} takes a number, got {v:?}"))
-        })
-        .unwrap_or(default)
-}
 
 fn main() {
     let runs = arg("--runs", 20);

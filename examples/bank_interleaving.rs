@@ -19,6 +19,9 @@ use std::thread;
 
 use synclab::Semaphore;
 
+mod common;
+use common::arg;
+
 // ANCHOR: steps
 /// The four steps of `change_it(n)`, as the notes split them (`x = balance + n; balance = x`).
 #[derive(Clone, Copy)]
@@ -104,18 +107,6 @@ fn replay(schedule: &[usize], trace: bool) -> i64 {
     balance.load(Relaxed)
 }
 // ANCHOR_END: conductor
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name} takes a number, got {v:?}"))
-        })
-        .unwrap_or(default)
-}
 
 fn main() {
     let repeat = arg("--repeat", 1000);

@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 
 use synclab::{Condition, Lock, Pool};
 
+mod common;
+use common::arg;
+
 /// The notes' `COUNT = 50000000`.
 const NOTES_COUNT: u64 = 50_000_000;
 
@@ -199,19 +202,6 @@ fn pool_of_two(count: u64) {
     r2.get().unwrap();
 }
 // ANCHOR_END: pool
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.replace('_', "")
-                .parse()
-                .unwrap_or_else(|_| panic!("{name} takes a number, got {v:?}"))
-        })
-        .unwrap_or(default)
-}
 
 /// The fastest of several timed runs: the one least disturbed by whatever else the machine
 /// was doing. Each variant runs once per round, so a busy moment hurts one run of each rather

@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 
 use synclab::{Event, Queue};
 
+mod common;
+use common::arg;
+
 /// 60 frames a second.
 const FRAME: Duration = Duration::from_millis(16);
 
@@ -139,19 +142,6 @@ fn on_ui_thread(limit: u64) -> (u64, Window) {
     (primes, window)
 }
 // ANCHOR_END: frozen
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.replace('_', "")
-                .parse()
-                .unwrap_or_else(|_| panic!("{name} takes a number, got {v:?}"))
-        })
-        .unwrap_or(default)
-}
 
 fn main() {
     let limit = arg("--limit", 2_000_000);

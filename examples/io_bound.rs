@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 
 use synclab::{Event, Lock, Queue};
 
+mod common;
+use common::arg;
+
 /// How long a client waits for the server before giving up (so nothing can hang).
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -108,18 +111,6 @@ fn check(results: &[(usize, std::io::Result<String>)]) -> usize {
         }
     }
     good
-}
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name} takes a number, got {v:?}"))
-        })
-        .unwrap_or(default)
 }
 
 fn main() {

@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 
 use synclab::{Pool, TaskError};
 
+mod common;
+use common::arg;
+
 /// The notes' `countdown(n)` (see the `countdown` example for `black_box`). Returns how many
 /// times it counted, so that the results can be checked.
 ///
@@ -62,19 +65,6 @@ fn panicking_job() -> (bool, bool) {
     (reported, next_ran) // dropping the pool closes and joins it
 }
 // ANCHOR_END: panicking_job
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.replace('_', "")
-                .parse()
-                .unwrap_or_else(|_| panic!("{name} takes a number, got {v:?}"))
-        })
-        .unwrap_or(default)
-}
 
 fn main() {
     let count = arg("--count", 200_000_000);
