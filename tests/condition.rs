@@ -265,3 +265,38 @@ fn static_condition_is_const() {
     let _ = format!("{COND:?}");
     let _ = Condition::default();
 }
+
+#[test]
+fn one_condition_with_two_locks_is_memory_safe_and_timed_waiters_finish() {
+    // Misuse, with its documented outcome (see `Condition`'s docs): one Condition shared by
+    // waiters that hold two different Locks. It does not panic and is memory-safe; because the
+    // no-lost-wakeup argument needs one lock, a notification may be missed, so these waiters
+    // use timed waits and re-check their own lock's state.
+    common::guarded("condition_two_locks", |_| {
+        let a = Lock::new(false);
+        let b = Lock::new(false);
+        let cond = Condition::new();
+        std::thread::scope(|s| {
+            for lock in [&a, &b] {
+                let cond = &cond;
+                s.spawn(move || {
+                    loop {
+                        let (g, _) =
+                            cond.wait_timeout_while(lock.lock(), Duration::from_millis(1), |set| {
+                                !*set
+                            });
+                        if *g {
+                            break;
+                        }
+                    }
+                });
+            }
+            std::thread::sleep(Duration::from_millis(5));
+            *a.lock() = true;
+            *b.lock() = true;
+            cond.notify_all();
+        });
+        assert!(*a.lock() && *b.lock());
+        assert!(!a.is_locked() && !b.is_locked());
+    });
+}

@@ -117,15 +117,12 @@ fn shutdown_wakes_a_blocked_putter_with_its_item() {
     });
 }
 
-// Ignored: a loom false alarm, not a synclab bug. `task_done` is the notifier half of a Dekker
-// pair made of a SeqCst CAS on `done` then a SeqCst load of `sleepers`, with no fence; loom
-// models SeqCst accesses as AcqRel (its README, "Unsupported features"; tokio-rs/loom#180), so
-// it lets that load miss the joiner's registration and reports a deadlock (main blocked in
-// `join`, worker terminated). Under C++20's SeqCst rules the pair is correct. Checked: with a
-// `#[cfg(loom)] fence(SeqCst)` at the top of `Waiters::notify_one`/`notify_all` (a local
-// experiment, not committed) this model passes (37 executions). Run it with `--ignored`.
+// `task_done` is the notifier half of a Dekker pair (a SeqCst CAS on `done`, then a SeqCst load
+// of `sleepers`). loom models SeqCst loads as AcqRel (tokio-rs/loom#180) and would report a
+// false deadlock here (main blocked in `join`, worker terminated); `Waiters` adds a SeqCst fence
+// under `cfg(loom)` only, which loom models exactly (see `loom_seq_cst_fence` in
+// src/queue/waiters.rs).
 #[test]
-#[ignore = "loom models SeqCst loads as AcqRel: false deadlock in the join handshake"]
 fn join_returns_after_the_last_task_done() {
     model("task_done + join", 2, || {
         let q = Arc::new(Queue::bounded(2));

@@ -98,6 +98,7 @@ impl Waiters {
     /// per slot freed; a woken thread that loses the item to a spinning one sleeps again.
     #[inline]
     pub(crate) fn notify_one(&self) {
+        loom_seq_cst_fence();
         // SeqCst: the notifier half of the Dekker pair; the store's SeqCst CAS comes before.
         if self.sleepers.load(SeqCst) != 0 {
             self.wake_one();
@@ -122,9 +123,23 @@ impl Waiters {
     /// Wakes everyone registered (shutdown, join release).
     #[inline]
     pub(crate) fn notify_all(&self) {
+        loom_seq_cst_fence();
         // SeqCst: as in `notify_one`.
         if self.sleepers.load(SeqCst) != 0 {
             self.wake_all();
         }
     }
+}
+
+/// Under loom only, a SeqCst fence before the notifier's SeqCst load of `sleepers`.
+///
+/// The handshake above relies on C++'s rule that a SeqCst load cannot read a value older than
+/// a SeqCst write that precedes it in the single total order. loom models SeqCst loads and
+/// stores no stronger than AcqRel (tokio-rs/loom#180; SeqCst *fences* it models exactly), so
+/// without this fence it reports a deadlock the real memory model forbids (the task_done/join
+/// model in `tests/loom_queue.rs`). Real builds compile to nothing here.
+#[inline(always)]
+fn loom_seq_cst_fence() {
+    #[cfg(loom)]
+    fence(SeqCst);
 }
