@@ -42,8 +42,8 @@ fn wait_for(cond: impl Fn() -> bool) {
 /// Polls until `cond` holds or `limit` has passed, for conditions a bug would leave false
 /// forever (so the test fails with its own message instead of the watchdog's).
 fn wait_for_at_most(limit: Duration, cond: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !cond() && start.elapsed() < limit {
+    let give_up = Instant::now() + limit;
+    while !cond() && Instant::now() < give_up {
         thread::sleep(Duration::from_millis(1));
     }
 }

@@ -62,10 +62,10 @@ pub(super) fn wait(futex: &AtomicU32, expected: u32, deadline: Option<Instant>) 
             ),
             None => (ptr::null_mut(), ptr::null_mut()),
         };
-        // SAFETY: `futex.as_ptr()` points to a live, aligned u32 for the whole call (we hold a
+        // `futex.as_ptr()` points to a live, aligned u32 for the whole call (we hold a
         // reference) and UMTX_OP_WAIT_UINT_PRIVATE only reads it; `timeout_ptr` is null or
-        // points to `timeout`, which outlives the call, and `size` is its size, as the
-        // operation expects.
+        // points to `timeout`, which outlives the call, and `size` is its size.
+        // SAFETY: every argument is valid for the operation, as above.
         let r = unsafe {
             libc::_umtx_op(
                 futex.as_ptr().cast(),

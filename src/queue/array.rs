@@ -158,11 +158,14 @@ impl<T> Ring<T> {
                     .compare_exchange_weak(tail, self.next(tail), SeqCst, Relaxed)
                 {
                     Ok(_) => {
-                        // SAFETY: winning the CAS for stamp `tail` gives this thread the slot
-                        // until it publishes the new stamp: no producer can reserve it (tail
-                        // moved on) and no consumer reads it (its stamp is not `head + 1`).
-                        slot.value
-                            .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
+                        // Winning the CAS for stamp `tail` gives this thread the slot until it
+                        // publishes the new stamp: no producer can reserve it (tail moved on)
+                        // and no consumer reads it (its stamp is not `head + 1`).
+                        let write = |p: *mut MaybeUninit<T>| {
+                            // SAFETY: this thread owns the slot (above).
+                            unsafe { p.write(MaybeUninit::new(value)) }
+                        };
+                        slot.value.with_mut(write);
                         // Release: publishes the value to the consumer's Acquire stamp load.
                         slot.stamp.store(tail + 1, Release);
                         return Ok(());
@@ -212,10 +215,11 @@ impl<T> Ring<T> {
                     .compare_exchange_weak(head, self.next(head), SeqCst, Relaxed)
                 {
                     Ok(_) => {
-                        // SAFETY: the stamp says a producer wrote the value of this lap (and
-                        // the Acquire load made the write visible); winning the CAS makes us
-                        // its only reader. Reading moves it out; the slot counts as empty again
-                        // once we store the next lap's stamp.
+                        // The stamp says a producer wrote the value of this lap (the Acquire
+                        // load made the write visible); winning the CAS makes us its only
+                        // reader. Reading moves it out; the slot counts as empty again once we
+                        // store the next lap's stamp.
+                        // SAFETY: initialised and ours alone to read (above).
                         let value = slot.value.with(|p| unsafe { p.read().assume_init() });
                         // Release: our read happens before the next producer's write (its
                         // Acquire stamp load).

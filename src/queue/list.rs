@@ -292,10 +292,10 @@ impl<T> List<T> {
                         // SAFETY: our claimed slot is unread, so `block` is alive.
                         let next = unsafe { (*block).wait_next() };
                         let mut next_index = (new_head & !MARK_BIT).wrapping_add(1 << SHIFT);
-                        // SAFETY: `next` is alive: its slots cannot be claimed (let alone
-                        // read) before we publish `next_index` below.
                         // Relaxed: `HAS_NEXT` is only a shortcut; a stale null just makes the
                         // next consumer look at `tail` (which is always correct).
+                        // SAFETY: `next` is alive: its slots cannot be claimed (let alone
+                        // read) before we publish `next_index` below.
                         if !unsafe { (*next).next.load(Relaxed) }.is_null() {
                             next_index |= MARK_BIT;
                         }

@@ -55,8 +55,8 @@ pub fn watchdog<R>(name: &str, limit: Duration, f: impl FnOnce(&Status) -> R) ->
         std::thread::Builder::new()
             .name(format!("watchdog:{name}"))
             .spawn(move || {
-                let start = Instant::now();
-                while start.elapsed() < limit {
+                let give_up = Instant::now() + limit;
+                while Instant::now() < give_up {
                     if done.load(Ordering::Acquire) {
                         return;
                     }
