@@ -19,7 +19,15 @@ use crate::sync::{spin_loop, yield_now};
 /// 100 is std's figure for its futex mutex: roughly 1–4 µs of `PAUSE` on current x86, about the
 /// cost of one futex sleep/wake round trip, so spinning longer than this cannot win. Tune it with
 /// the benchmarks (`cargo bench --bench quick`), never by guessing.
+#[cfg(not(loom))]
 pub(crate) const SPIN_LIMIT: u32 = 100;
+/// Under loom, no spin: sleep at once. Every spin is a loom yield, and loom runs a thread that
+/// yielded only once the others are blocked, so with any spin at all loom explored only
+/// executions where the awaited change arrived while spinning, and the Event, Semaphore and
+/// Queue models never reached the futex sleep/wake protocol (`futex::loom_sleeps` counts the
+/// sleeps; the loom tests check it).
+#[cfg(loom)]
+pub(crate) const SPIN_LIMIT: u32 = 0;
 
 /// Spins (load-only) until `stop` returns `true` or [`SPIN_LIMIT`] iterations pass.
 /// Returns the last value `stop` saw.
@@ -45,9 +53,15 @@ pub(crate) struct Backoff {
 
 impl Backoff {
     /// Rounds of `2^step` pauses (1, 2, 4, … 64).
+    #[cfg(not(loom))]
     const SPIN_STEPS: u32 = 6;
     /// Then rounds of `yield_now` until here.
+    #[cfg(not(loom))]
     const YIELD_STEPS: u32 = 10;
+    #[cfg(loom)]
+    const SPIN_STEPS: u32 = 0;
+    #[cfg(loom)]
+    const YIELD_STEPS: u32 = 0;
 
     pub(crate) const fn new() -> Self {
         Backoff { step: 0 }
@@ -82,6 +96,7 @@ impl Backoff {
     /// `true` once snoozing has gone on long enough that the caller should sleep instead.
     #[inline]
     pub(crate) fn is_completed(&self) -> bool {
-        self.step > Self::YIELD_STEPS
+        // Under loom at once, so that the models reach the sleep (see [`SPIN_LIMIT`]).
+        cfg!(loom) || self.step > Self::YIELD_STEPS
     }
 }

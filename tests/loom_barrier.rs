@@ -10,12 +10,22 @@ use loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use loom::thread;
 use synclab::{Barrier, BrokenBarrier};
 
+/// `loom::model`, then a check that some execution really slept in the futex model, so the
+/// model covers the sleep/wake protocol and not only the paths in front of it.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    loom::model(f);
+    assert!(
+        synclab::futex::loom_sleeps() > 0,
+        "no execution of this model ever slept"
+    );
+}
+
 #[test]
 fn two_threads_two_generations() {
     // Each thread writes its round number before a wait and checks the other's after it (with
     // Relaxed atomics, so only the barrier orders them); one leader in each of the four
     // generations.
-    loom::model(|| {
+    model(|| {
         let b = Arc::new(Barrier::new(2));
         let slots = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
         let run = |me: usize, b: &Barrier, slots: &[AtomicUsize; 2]| {
@@ -66,11 +76,15 @@ fn three_threads_two_generations() {
         seconds.sort_unstable();
         assert_eq!((firsts, seconds), (vec![0, 1, 2], vec![0, 1, 2]));
     });
+    assert!(
+        synclab::futex::loom_sleeps() > 0,
+        "no execution of this model ever slept"
+    );
 }
 
 #[test]
 fn abort_wakes_a_waiter_and_reset_reopens() {
-    loom::model(|| {
+    model(|| {
         let b = Arc::new(Barrier::new(2));
         let waiter = {
             let b = b.clone();
@@ -92,7 +106,7 @@ fn abort_wakes_a_waiter_and_reset_reopens() {
 fn timeout_breaks_for_both() {
     // Under loom a timed wait times out whenever it would sleep, which breaks the barrier; the
     // other party must then be woken with Err, or both pass if the timed waiter came last.
-    loom::model(|| {
+    model(|| {
         let b = Arc::new(Barrier::new(2));
         let other = {
             let b = b.clone();

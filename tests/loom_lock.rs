@@ -9,10 +9,20 @@ use loom::sync::Arc;
 use loom::thread;
 use synclab::{Condition, Lock};
 
+/// `loom::model`, then a check that some execution really slept in the futex model, so the
+/// model covers the sleep/wake protocol and not only the paths in front of it.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    loom::model(f);
+    assert!(
+        synclab::futex::loom_sleeps() > 0,
+        "no execution of this model ever slept"
+    );
+}
+
 // ANCHOR: two_threads
 #[test]
 fn lock_two_threads_count_exactly() {
-    loom::model(|| {
+    model(|| {
         let lock = Arc::new(Lock::new(0));
         let handles: Vec<_> = (0..2)
             .map(|_| {
@@ -32,7 +42,7 @@ fn lock_two_threads_count_exactly() {
 #[test]
 fn lock_timeout_never_strands_a_sleeper() {
     // A timed locker gives up (loom models the deadline as passed) while another thread sleeps.
-    loom::model(|| {
+    model(|| {
         let lock = Arc::new(Lock::new(0));
         let l2 = lock.clone();
         let sleeper = thread::spawn(move || *l2.lock() += 1);
@@ -53,7 +63,7 @@ fn lock_timeout_never_strands_a_sleeper() {
 // ANCHOR: lost_wakeup
 #[test]
 fn condition_notify_between_unlock_and_sleep_is_not_lost() {
-    loom::model(|| {
+    model(|| {
         let state = Arc::new((Lock::new(false), Condition::new()));
         let s2 = state.clone();
         let notifier = thread::spawn(move || {
@@ -71,7 +81,7 @@ fn condition_notify_between_unlock_and_sleep_is_not_lost() {
 
 #[test]
 fn condition_notify_all_wakes_two_waiters() {
-    loom::model(|| {
+    model(|| {
         let state = Arc::new((Lock::new(0u32), Condition::new()));
         let waiters: Vec<_> = (0..2)
             .map(|_| {

@@ -5,7 +5,8 @@
 //! wakeup leaves a thread asleep forever (loom reports a deadlock), and every spin or yield of
 //! the backoff is a point where loom may switch threads. The models are small (2–3 threads,
 //! 1–3 items, capacity 1–2) so that the spin-then-sleep loops stay inside loom's branch limit.
-//! Each prints how many executions loom explored (`--nocapture` to see it).
+//! Each prints how many executions loom explored (`--nocapture` to see it), and checks that some
+//! execution slept in the futex model (`synclab::futex::loom_sleeps`).
 #![cfg(loom)]
 
 use loom::sync::Arc;
@@ -29,6 +30,12 @@ fn model(name: &str, preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
         "{name}: {} executions, preemption bound {preemptions}, {:?}",
         runs.load(std::sync::atomic::Ordering::Relaxed),
         start.elapsed()
+    );
+    // Every model here blocks a thread: some execution must really sleep in the futex model,
+    // or loom only explored the paths in front of the sleep.
+    assert!(
+        synclab::futex::loom_sleeps() > 0,
+        "{name}: no execution ever slept"
     );
 }
 

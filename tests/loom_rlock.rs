@@ -24,9 +24,19 @@ fn nested_increment(lock: &RLock<Cell<u32>>) {
     outer.set(outer.get() + 1);
 }
 
+/// `loom::model`, then a check that some execution really slept in the futex model, so the
+/// model covers the sleep/wake protocol and not only the paths in front of it.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    loom::model(f);
+    assert!(
+        synclab::futex::loom_sleeps() > 0,
+        "no execution of this model ever slept"
+    );
+}
+
 #[test]
 fn two_threads_reenter_and_count_exactly() {
-    loom::model(|| {
+    model(|| {
         let lock = Arc::new(RLock::new(Cell::new(0)));
         let other = {
             let lock = lock.clone();
@@ -43,7 +53,7 @@ fn two_threads_reenter_and_count_exactly() {
 fn try_and_timed_lock_never_enter_a_held_lock() {
     // The other thread's try_lock / lock_timeout (whose deadline loom treats as passed) either
     // gets the lock cleanly or gets nothing; the counter stays exact either way.
-    loom::model(|| {
+    model(|| {
         let lock = Arc::new(RLock::new(Cell::new(0)));
         let other = {
             let lock = lock.clone();

@@ -11,10 +11,20 @@ use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 use synclab::{BoundedSemaphore, Semaphore};
 
+/// `loom::model`, then a check that some execution really slept in the futex model, so the
+/// model covers the sleep/wake protocol and not only the paths in front of it.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    loom::model(f);
+    assert!(
+        synclab::futex::loom_sleeps() > 0,
+        "no execution of this model ever slept"
+    );
+}
+
 #[test]
 fn two_releases_wake_two_sleepers() {
     // The baton rule: the first release clears the waiters flag, the second may wake nobody.
-    loom::model(|| {
+    model(|| {
         let sem = Arc::new(Semaphore::new(0));
         let waiters: Vec<_> = (0..2)
             .map(|_| {
@@ -33,7 +43,7 @@ fn two_releases_wake_two_sleepers() {
 
 #[test]
 fn release_n_wakes_two_sleepers() {
-    loom::model(|| {
+    model(|| {
         let sem = Arc::new(BoundedSemaphore::new(2));
         sem.acquire();
         sem.acquire();
@@ -54,7 +64,7 @@ fn release_n_wakes_two_sleepers() {
 
 #[test]
 fn one_permit_is_mutual_exclusion() {
-    loom::model(|| {
+    model(|| {
         let sem = Arc::new(Semaphore::new(1));
         let holders = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..2)
@@ -78,7 +88,7 @@ fn one_permit_is_mutual_exclusion() {
 fn a_timed_out_acquirer_keeps_the_waiters_flag() {
     // One thread gives up (loom: at once, whenever it would sleep) and then blocks for good;
     // the other blocks from the start. Two releases must get both through.
-    loom::model(|| {
+    model(|| {
         let sem = Arc::new(Semaphore::new(0));
         let timed = {
             let sem = sem.clone();

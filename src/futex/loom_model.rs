@@ -15,6 +15,7 @@
 //!
 //! The table is a `loom::lazy_static`, created afresh for each execution of a model.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -45,10 +46,23 @@ pub(super) fn wait(futex: &AtomicU32, expected: u32, deadline: Option<Instant>) 
         .entry(key(futex))
         .or_insert_with(|| Arc::new(Condvar::new()))
         .clone();
+    SLEEPS.with(|n| n.set(n.get() + 1));
     drop(cv.wait(table).unwrap());
     true
 }
 // ANCHOR_END: loom_wait
+
+std::thread_local! {
+    /// How many times a model thread went to sleep in [`wait`]. A std (not loom) thread-local:
+    /// loom runs every thread of every execution of a model as a coroutine on the OS thread that
+    /// called `loom::model`, so this counts the sleeps of one `#[test]`, over all its executions.
+    static SLEEPS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// See [`super::loom_sleeps`].
+pub(super) fn sleeps() -> usize {
+    SLEEPS.with(Cell::get)
+}
 
 pub(super) fn wake_one(futex: &AtomicU32) -> usize {
     let table = TABLE.lock().unwrap();

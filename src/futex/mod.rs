@@ -213,6 +213,18 @@ pub fn wake_all(atomic: &AtomicU32) -> usize {
     imp::wake_all(atomic)
 }
 
+/// `--cfg loom` only: how many times a loom model thread has really gone to sleep in [`wait`]
+/// (the word still held the expected value), counted over every execution of every model run
+/// on the calling OS thread (one `#[test]`).
+///
+/// The loom tests use it to prove that their models reach the sleep/wake protocol and do not
+/// only explore the spinning paths in front of it. Not part of the API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn loom_sleeps() -> usize {
+    loom_model::sleeps()
+}
+
 /// The deadline `timeout` from now, or `None` ("never") if it cannot be represented.
 ///
 /// `Duration::ZERO` gives "now", so a wait with it times out at once; `Duration::MAX` gives

@@ -100,6 +100,20 @@ mod tests {
         assert!(lock.try_lock().is_some());
     }
 
+    /// Regression (`then_some` guard bug, fixed in e1de0ff): `try_lock` written as
+    /// `(!swap).then_some(SpinGuard { .. })` builds the guard even when the swap failed, and
+    /// dropping that unused guard unlocked the lock that another holder still held.
+    #[test]
+    fn then_some_failed_try_lock_does_not_unlock_the_holder() {
+        let lock = SpinLock::new(());
+        let _held = lock.lock();
+        assert!(lock.try_lock().is_none());
+        assert!(
+            lock.try_lock().is_none(),
+            "a failed try_lock released the lock that another guard holds"
+        );
+    }
+
     #[test]
     fn four_threads_never_lose_an_update() {
         let iters = common::scaled(20_000);
