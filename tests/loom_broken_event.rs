@@ -6,9 +6,13 @@
 //! which under `--cfg loom` is the model in which a lost wakeup leaves a thread asleep forever.
 //! The broken `set` looks for sleepers *before* it publishes the flag and never looks again: a
 //! waiter that registers and sleeps between the look and the store is never woken. loom finds
-//! that interleaving, reports a deadlock, and the `should_panic` test proves it does, so CI
-//! keeps checking that the model checker catches this class of bug. The correct `set` swaps the
-//! flag in and decides from the value it replaced, and passes the same model.
+//! that interleaving and reports a deadlock; the test below proves it does, so CI keeps checking
+//! that the model checker catches this class of bug. The correct `set` swaps the flag in and
+//! decides from the value it replaced, and passes the same model.
+//!
+//! loom cannot be caught with `#[should_panic]` here: after a deadlock it tears down the
+//! blocked threads with a second panic, which aborts the process. So the broken model runs in a
+//! child process (this same test binary, one test selected), and the parent reads its stderr.
 #![cfg(loom)]
 
 use loom::sync::Arc;
@@ -84,12 +88,31 @@ fn one_waiter_one_setter(broken: bool) {
     });
 }
 
+const CHILD: &str = "SYNCLAB_BROKEN_EVENT_CHILD";
+
+/// Runs the broken model, only inside the child process started by the test below.
+#[test]
+fn broken_model_child() {
+    if std::env::var_os(CHILD).is_some() {
+        one_waiter_one_setter(true);
+    }
+}
+
 /// loom must find the interleaving where the waiter sleeps between the setter's look and its
 /// store, and report it as a deadlock.
 #[test]
-#[should_panic(expected = "deadlock")]
 fn loom_catches_the_set_that_looks_for_sleepers_too_early() {
-    one_waiter_one_setter(true);
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "broken_model_child", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "loom passed the broken Event");
+    let verdict = stderr.lines().find(|l| l.starts_with("deadlock"));
+    assert!(verdict.is_some(), "no deadlock report from loom:\n{stderr}");
+    eprintln!("loom on the broken Event: {}", verdict.unwrap());
 }
 
 /// The same model passes with the swap-based `set`.
