@@ -103,7 +103,12 @@ fn broken_model_child() {
 #[test]
 fn loom_catches_the_set_that_looks_for_sleepers_too_early() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "broken_model_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "broken_model_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, "1")
         .env("RUST_BACKTRACE", "0")
         .output()
