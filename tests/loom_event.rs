@@ -9,6 +9,7 @@ use loom::sync::Arc;
 use loom::thread;
 use synclab::Event;
 
+// ANCHOR: model_helper
 /// `loom::model`, then a check that some execution really slept in the futex model, so the
 /// model covers the sleep/wake protocol and not only the paths in front of it.
 fn model(f: impl Fn() + Sync + Send + 'static) {
@@ -18,6 +19,7 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
         "no execution of this model ever slept"
     );
 }
+// ANCHOR_END: model_helper
 
 #[test]
 fn set_wakes_two_waiters() {
