@@ -222,7 +222,9 @@ impl Condition {
         }
     }
 
-    /// Wakes one waiting thread, if any. No system call when nobody waits.
+    /// Wakes one waiting thread, if any. No system call when nobody waits, and a notification
+    /// that finds nobody waiting is not remembered: a later `wait` sleeps until the next one
+    /// (like Python's, and unlike a semaphore's `release`).
     ///
     /// ```
     /// let cond = synclab::Condition::new();
