@@ -129,6 +129,9 @@ impl Condition {
     /// Waits while `condition` returns `true`, re-checking it after every wake-up (so spurious
     /// wakeups are absorbed). Python's `wait_for(predicate)` with the predicate negated.
     ///
+    /// If `condition` panics, the guard is dropped as the panic unwinds, so the lock is
+    /// released, and the `Condition` stays usable by the other threads (nothing poisons).
+    ///
     /// ```
     /// use synclab::{Condition, Lock};
     ///
