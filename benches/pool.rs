@@ -30,8 +30,12 @@ fn pools(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let pool = synclab::Pool::new(2);
             let start = Instant::now();
-            let results: Vec<_> = (0..iters).map(|i| pool.apply_async(move || task(i))).collect();
-            let sum = results.into_iter().fold(0u64, |s, r| s.wrapping_add(r.get().unwrap()));
+            let results: Vec<_> = (0..iters)
+                .map(|i| pool.apply_async(move || task(i)))
+                .collect();
+            let sum = results
+                .into_iter()
+                .fold(0u64, |s, r| s.wrapping_add(r.get().unwrap()));
             let elapsed = start.elapsed();
             black_box(sum);
             elapsed
@@ -44,7 +48,9 @@ fn pools(c: &mut Criterion) {
             let mut next = 0;
             while next < iters {
                 let end = (next + WINDOW as u64).min(iters);
-                let handles: Vec<_> = (next..end).map(|i| thread::spawn(move || task(i))).collect();
+                let handles: Vec<_> = (next..end)
+                    .map(|i| thread::spawn(move || task(i)))
+                    .collect();
                 for h in handles {
                     sum = sum.wrapping_add(h.join().unwrap());
                 }
@@ -96,4 +102,3 @@ criterion_group! {
     targets = pools, countdowns
 }
 criterion_main!(benches);
-

@@ -16,7 +16,9 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime};
+use criterion::{
+    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
+};
 
 mod common;
 use common::{share, timed_threads};
@@ -67,7 +69,13 @@ fn synclab_run(shape: Shape, items: u64) -> Duration {
     } else {
         synclab::Queue::new()
     };
-    transfer(&q, shape, items, |q, k| q.put(k).unwrap(), |q| q.get().unwrap())
+    transfer(
+        &q,
+        shape,
+        items,
+        |q, k| q.put(k).unwrap(),
+        |q| q.get().unwrap(),
+    )
 }
 
 fn crossbeam_run(shape: Shape, items: u64) -> Duration {
@@ -76,7 +84,13 @@ fn crossbeam_run(shape: Shape, items: u64) -> Duration {
     } else {
         crossbeam_channel::unbounded()
     };
-    transfer(&q, shape, items, |q, k| q.0.send(k).unwrap(), |q| q.1.recv().unwrap())
+    transfer(
+        &q,
+        shape,
+        items,
+        |q, k| q.0.send(k).unwrap(),
+        |q| q.1.recv().unwrap(),
+    )
 }
 
 /// The sending half of either std channel.
@@ -129,7 +143,14 @@ fn queues(c: &mut Criterion) {
                 format!("queue/{kind}_mpmc{producers}p{consumers}c")
             };
             let mut g = c.benchmark_group(name);
-            group(&mut g, Shape { producers, consumers, bounded });
+            group(
+                &mut g,
+                Shape {
+                    producers,
+                    consumers,
+                    bounded,
+                },
+            );
             g.finish();
         }
     }

@@ -133,7 +133,10 @@ struct StdSem {
 
 impl BenchSem for StdSem {
     fn with_permits(n: usize) -> Self {
-        StdSem { count: Mutex::new(n), freed: Condvar::new() }
+        StdSem {
+            count: Mutex::new(n),
+            freed: Condvar::new(),
+        }
     }
     fn acquire(&self) {
         let count = self.count.lock().unwrap();
@@ -171,8 +174,12 @@ fn semaphores(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("semaphore/4threads_2permits");
-    g.bench_function("synclab", |b| b.iter_custom(sem_contended::<synclab::Semaphore>));
-    g.bench_function("std_mutex_condvar", |b| b.iter_custom(sem_contended::<StdSem>));
+    g.bench_function("synclab", |b| {
+        b.iter_custom(sem_contended::<synclab::Semaphore>)
+    });
+    g.bench_function("std_mutex_condvar", |b| {
+        b.iter_custom(sem_contended::<StdSem>)
+    });
     g.finish();
 }
 
