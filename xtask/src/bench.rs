@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [FILTER]`: runs the criterion suite, reads criterion's results
+//! `cargo xtask bench [--quick] [--no-run] [FILTER]`: runs the criterion suite, reads criterion's results
 //! from `target/criterion/`, prints the table of ratios against the peers and, on a full
 //! (unfiltered) run, writes `book/src/part3/bench-results.md` and `bench-chart.svg`.
 //!
@@ -98,10 +98,20 @@ impl Row {
 
 pub fn run(args: &[String]) -> Result {
     let quick = args.iter().any(|a| a == "--quick");
+    // `--no-run`: report what criterion already stored, from any earlier run.
+    let no_run = args.iter().any(|a| a == "--no-run");
     let filter = args.iter().find(|a| !a.starts_with("--")).cloned();
     let root = root();
-    let started = SystemTime::now();
-    let load = fs::read_to_string("/proc/loadavg").ok();
+    let load = if no_run {
+        None
+    } else {
+        fs::read_to_string("/proc/loadavg").ok()
+    };
+    let started = if no_run {
+        SystemTime::UNIX_EPOCH
+    } else {
+        SystemTime::now()
+    };
 
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(&root).args(["bench", "-p", "synclab"]);
@@ -120,10 +130,12 @@ pub fn run(args: &[String]) -> Result {
         ]);
     }
     cmd.args(filter.iter());
-    println!("running: {cmd:?}");
-    let status = cmd.status().map_err(|e| format!("cargo bench: {e}"))?;
-    if !status.success() {
-        return Err(format!("cargo bench failed ({status})"));
+    if !no_run {
+        println!("running: {cmd:?}");
+        let status = cmd.status().map_err(|e| format!("cargo bench: {e}"))?;
+        if !status.success() {
+            return Err(format!("cargo bench failed ({status})"));
+        }
     }
 
     let mut measured = Vec::new();
@@ -244,6 +256,15 @@ fn rows(mut measured: Vec<Measured>) -> Vec<Row> {
     rows
 }
 
+/// A ratio with two significant digits at least (0.0042, 0.031, 0.85, 1.68).
+fn ratio_text(x: f64) -> String {
+    match x {
+        x if x < 0.01 => format!("{x:.4}"),
+        x if x < 0.1 => format!("{x:.3}"),
+        x => format!("{x:.2}"),
+    }
+}
+
 /// Nanoseconds, readably.
 fn time(ns: f64) -> String {
     match ns {
@@ -272,7 +293,7 @@ fn markdown(rows: &[Row], machine: &str, settings: &str) -> String {
             .best_peer
             .as_ref()
             .map_or("—".into(), |(n, ns)| format!("{n} ({})", time(*ns)));
-        let ratio = r.ratio().map_or("—".into(), |x| format!("{x:.2}"));
+        let ratio = r.ratio().map_or("—".into(), ratio_text);
         let (target, met) = match r.target {
             None => ("—".to_string(), "—".to_string()),
             Some((label, ratio, met)) => {
@@ -280,7 +301,7 @@ fn markdown(rows: &[Row], machine: &str, settings: &str) -> String {
                 if r.group == "countdown" {
                     (label.to_string(), format!("{yes} ({:.2}×)", 1.0 / ratio))
                 } else {
-                    (label.to_string(), format!("{yes} ({ratio:.2})"))
+                    (label.to_string(), format!("{yes} ({})", ratio_text(ratio)))
                 }
             }
         };

@@ -8,7 +8,7 @@
 //! | `tour [--python]` | runs every Part I scenario and prints what the notes say beside what happened here |
 //! | `check [NAME] [--solutions]` | runs the exercises against your code (or the reference solutions) |
 //! | `check --verify-stubs` | (CI) proves that every unsolved stub fails every one of its tests |
-//! | `bench [--quick] [FILTER]` | runs the criterion suite, prints synclab ÷ peer ratios against the targets, writes the book's table and chart |
+//! | `bench [--quick] [--no-run] [FILTER]` | runs the criterion suite (`--no-run`: only reports stored results), prints synclab ÷ peer ratios against the targets, writes the book's table and chart |
 //! | `wire` | regenerates `exercises/tests/*.rs` from `exercises/info.toml` |
 
 mod bench;
