@@ -98,17 +98,50 @@ fn two_threads(name: &str, work: impl Fn(usize) + Sync) -> [usize; 2] {
     watchdog(name, LIMIT, |_| {
         let start = StdBarrier::new(2);
         std::thread::scope(|s| {
-            let run = |i| {
+            let (start, work) = (&start, &work);
+            let run = move |i| {
                 start.wait();
                 measure(|| work(i)).1
             };
-            let other = s.spawn(|| run(1));
+            let other = s.spawn(move || run(1));
             let mine = run(0);
             [mine, other.join().unwrap()]
         })
     })
 }
 // ANCHOR_END: allocator
+
+/// The counter itself: it sees this thread's allocations, and only this thread's.
+#[test]
+fn the_counter_counts_this_thread_only() {
+    let (b, allocs, live) = measure(|| Box::new(7u64));
+    assert_eq!((allocs, live), (1, 8));
+    drop(b);
+    let ((), allocs, _) = measure(|| {
+        std::thread::scope(|s| {
+            s.spawn(|| drop(std::hint::black_box(vec![1u8; 100])));
+        })
+    });
+    assert!(allocs > 0, "spawning a thread allocates on the spawning thread");
+    // Another thread measures while this one allocates: it counts none of it.
+    let joined = watchdog("counter", LIMIT, |_| {
+        let (start, done) = (StdBarrier::new(2), StdBarrier::new(2));
+        std::thread::scope(|s| {
+            let t = s.spawn(|| {
+                measure(|| {
+                    start.wait();
+                    done.wait();
+                })
+                .1
+            });
+            start.wait();
+            drop(std::hint::black_box(vec![0u8; 64])); // inside t's region, but not t's
+            done.wait();
+            t.join().unwrap()
+        })
+    });
+    assert_eq!(joined, 0);
+}
 
 #[test]
 fn lock_and_unlock_allocate_nothing() {
@@ -213,18 +246,19 @@ fn sizes_are_as_documented() {
     // The composite types (figures in the benchmarks chapter): a Lock around the barrier's
     // state, a Condition and the party count; the queues keep their waiter counts on cache
     // lines of their own; a Pool and a Timer hold the shared part behind an `Arc`.
-    println!("Barrier {}", size_of::<Barrier>());
-    println!("Queue<u64> {}", size_of::<Queue<u64>>());
-    println!("LifoQueue<u64> {}", size_of::<LifoQueue<u64>>());
-    println!("PriorityQueue<u64> {}", size_of::<PriorityQueue<u64>>());
-    println!("Pool {}", size_of::<Pool>());
-    println!("Timer {}", size_of::<Timer>());
+    // If a layout change moves these on purpose, update them here and in the chapter's table.
+    assert_eq!(size_of::<Barrier>(), 40);
+    assert_eq!(size_of::<Queue<u64>>(), 896);
+    assert_eq!(size_of::<LifoQueue<u64>>(), 512);
+    assert_eq!(size_of::<PriorityQueue<u64>>(), 512);
+    assert_eq!(size_of::<Pool>(), 48);
     assert_eq!(size_of::<Timer>(), 8);
 }
 // ANCHOR_END: sizes
 
-/// Bytes per item that `fill` leaves allocated for `items` queued `u64`s.
-fn per_item(items: usize, fill: impl FnOnce() -> Box<dyn std::any::Any>) -> f64 {
+/// Bytes per item that `fill` leaves allocated for `items` queued `u64`s (the queue itself is
+/// returned by value, so its own `size_of` is not counted: only what it allocates).
+fn per_item<Q>(items: usize, fill: impl FnOnce() -> Q) -> f64 {
     let (queue, _, live) = measure(fill);
     drop(queue);
     live as f64 / items as f64
@@ -240,34 +274,32 @@ fn bytes_per_queued_item() {
     let bounded = per_item(N, || {
         let q = Queue::bounded(N);
         (0..N as u64).for_each(|i| q.put(i).unwrap());
-        Box::new(q)
+        q
     });
     // 31 items per block of the list (plus one block linked ahead of time at most).
     let blocks = 64;
     let unbounded = per_item(31 * blocks, || {
         let q = Queue::new();
         (0..(31 * blocks) as u64).for_each(|i| q.put(i).unwrap());
-        Box::new(q)
+        q
     });
     let lifo = per_item(N, || {
         let q = LifoQueue::new();
         (0..N as u64).for_each(|i| q.put(i).unwrap());
-        Box::new(q)
+        q
     });
     let priority = per_item(N, || {
         let q = PriorityQueue::new();
         (0..N as u64).for_each(|i| q.put(i).unwrap());
-        Box::new(q)
+        q
     });
     println!(
         "bytes per queued u64: bounded {bounded:.2}, unbounded {unbounded:.2}, lifo {lifo:.2}, priority {priority:.2}"
     );
-    // A ring slot is the item and its stamp: 8 + 8 (the queue's own fixed allocations, if
-    // any, spread over 1024 items add well under a byte).
-    assert!((16.0..17.0).contains(&bounded), "bounded: {bounded}");
+    // A ring slot is the item and its stamp: 8 + 8, all allocated by `bounded`.
+    assert_eq!(bounded, 16.0);
     // A block is 31 slots of item + state (16 bytes each) and a `next` pointer: 504 / 31 = 16.3.
     assert!((16.0..17.5).contains(&unbounded), "unbounded: {unbounded}");
     // A Vec (or the heap's Vec) of exactly 1024 u64s after doubling: 8 bytes each.
-    assert!((8.0..9.0).contains(&lifo), "lifo: {lifo}");
-    assert!((8.0..9.0).contains(&priority), "priority: {priority}");
+    assert_eq!((lifo, priority), (8.0, 8.0));
 }
