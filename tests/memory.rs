@@ -166,7 +166,11 @@ fn contended_lock_allocates_nothing() {
     let n = scaled(20_000);
     let allocs = two_threads("contended lock", |_| {
         for _ in 0..n {
-            *lock.lock() += 1;
+            let mut guard = lock.lock();
+            *guard += 1;
+            // Held across a yield: the other thread's spin runs out and it sleeps on the futex.
+            std::thread::yield_now();
+            drop(guard);
         }
     });
     assert_eq!(allocs, [0, 0]);
@@ -198,9 +202,11 @@ fn event_set_and_wait_allocate_nothing() {
 fn semaphore_acquire_and_release_allocate_nothing() {
     let sem = Semaphore::new(1);
     let bounded = BoundedSemaphore::new(1);
+    let n = scaled(10_000);
     let allocs = two_threads("semaphore", |_| {
-        for _ in 0..scaled(10_000) {
+        for _ in 0..n {
             sem.acquire();
+            std::thread::yield_now(); // the other thread finds no permit and sleeps
             sem.release().unwrap();
             drop(bounded.permit());
         }
@@ -243,6 +249,9 @@ fn sizes_are_as_documented() {
     // The std peers, for the chapter's table.
     assert_eq!(size_of::<std::sync::Mutex<()>>(), 4 + 1 + 3); // futex word, poison flag, padding
     assert_eq!(size_of::<std::sync::Condvar>(), 4);
+    // The benchmarks' Mutex + Condvar event and semaphore.
+    assert_eq!(size_of::<(std::sync::Mutex<bool>, std::sync::Condvar)>(), 12);
+    assert_eq!(size_of::<(std::sync::Mutex<usize>, std::sync::Condvar)>(), 24);
     // The composite types (figures in the benchmarks chapter): a Lock around the barrier's
     // state, a Condition and the party count; the queues keep their waiter counts on cache
     // lines of their own; a Pool and a Timer hold the shared part behind an `Arc`.
