@@ -94,6 +94,7 @@ fn measure<R>(f: impl FnOnce() -> R) -> (R, usize, isize) {
 
 /// Runs `work(i)` on two threads started before the measured region; returns each thread's
 /// allocation count inside its region.
+#[cfg_attr(feature = "force-fallback", allow(dead_code))] // its users check the OS futex only
 fn two_threads(name: &str, work: impl Fn(usize) + Sync) -> [usize; 2] {
     watchdog(name, LIMIT, |_| {
         let start = StdBarrier::new(2);
