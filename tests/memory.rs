@@ -123,7 +123,10 @@ fn the_counter_counts_this_thread_only() {
             s.spawn(|| drop(std::hint::black_box(vec![1u8; 100])));
         })
     });
-    assert!(allocs > 0, "spawning a thread allocates on the spawning thread");
+    assert!(
+        allocs > 0,
+        "spawning a thread allocates on the spawning thread"
+    );
     // Another thread measures while this one allocates: it counts none of it.
     let joined = watchdog("counter", LIMIT, |_| {
         let (start, done) = (StdBarrier::new(2), StdBarrier::new(2));
@@ -251,8 +254,14 @@ fn sizes_are_as_documented() {
     assert_eq!(size_of::<std::sync::Mutex<()>>(), 4 + 1 + 3); // futex word, poison flag, padding
     assert_eq!(size_of::<std::sync::Condvar>(), 4);
     // The benchmarks' Mutex + Condvar event and semaphore.
-    assert_eq!(size_of::<(std::sync::Mutex<bool>, std::sync::Condvar)>(), 12);
-    assert_eq!(size_of::<(std::sync::Mutex<usize>, std::sync::Condvar)>(), 24);
+    assert_eq!(
+        size_of::<(std::sync::Mutex<bool>, std::sync::Condvar)>(),
+        12
+    );
+    assert_eq!(
+        size_of::<(std::sync::Mutex<usize>, std::sync::Condvar)>(),
+        24
+    );
     // The composite types (figures in the benchmarks chapter): a Lock around the barrier's
     // state, a Condition and the party count; the queues keep their waiter counts on cache
     // lines of their own; a Pool and a Timer hold the shared part behind an `Arc`.

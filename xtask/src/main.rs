@@ -32,7 +32,7 @@ pub fn root() -> PathBuf {
 /// The result of a command: `Err` carries the message to print.
 pub type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <book [--no-tour] [--python] | serve [--port N] | tour [--python] | check [NAME] [--solutions | --verify-stubs] | bench [--quick] [FILTER] | wire>";
+const USAGE: &str = "usage: cargo xtask <book [--no-tour] [--python] | serve [--port N] | tour [--python] | check [NAME] [--solutions | --verify-stubs] | bench [--quick] [--no-run] [FILTER] | wire>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
