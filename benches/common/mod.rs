@@ -10,8 +10,8 @@ use criterion::Criterion;
 
 // ANCHOR: config
 /// The settings of the whole suite: half a second of warm-up, a second and a half of
-/// measurement, 20 samples per benchmark. About 2.5 s per benchmark, so the ~70 benchmarks
-/// finish in a few minutes on two cores. `cargo xtask bench --quick` shortens them further
+/// measurement, 20 samples per benchmark. About 2.5 s per benchmark, so the 64 benchmarks
+/// finish in about four minutes on two cores. `cargo xtask bench --quick` shortens them further
 /// from the command line (`--warm-up-time`, `--measurement-time`, `--sample-size`), which
 /// criterion applies on top of this.
 pub fn config() -> Criterion {
