@@ -283,8 +283,9 @@ fn markdown(rows: &[Row], machine: &str, settings: &str) -> String {
     );
     let _ = writeln!(
         s,
-        "Measured {} on {machine}; criterion settings: {settings}.\n",
-        today()
+        "Measured {} on {machine}, code at commit {}; criterion settings: {settings}.\n",
+        today(),
+        commit()
     );
     s.push_str("| benchmark | synclab median | best peer (median) | synclab ÷ best peer | target | met? |\n");
     s.push_str("|---|---:|---|---:|---|---|\n");
@@ -313,6 +314,26 @@ fn markdown(rows: &[Row], machine: &str, settings: &str) -> String {
         );
     }
     s
+}
+
+/// The short hash of `HEAD`, with `+changes` when `src/` or `benches/` differ from it.
+fn commit() -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .current_dir(root())
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let Some(hash) = git(&["rev-parse", "--short", "HEAD"]) else {
+        return "unknown".into();
+    };
+    match git(&["status", "--porcelain", "--", "src", "benches"]) {
+        Some(changes) if !changes.is_empty() => format!("`{hash}`+changes"),
+        _ => format!("`{hash}`"),
+    }
 }
 
 /// CPU model, core count and the load average when the run started (Linux; less elsewhere).
