@@ -1,4 +1,5 @@
-//! Quick comparison: synclab against its peers in one run (the full suite is its own issue).
+//! Quick comparison: synclab against its peers in one run, for a fast check while tuning. The
+//! full suite is `benches/{lock,signal,queue,pool}.rs`, run and reported by `cargo xtask bench`.
 //!
 //! ```text
 //! cargo bench --bench quick

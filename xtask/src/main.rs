@@ -8,8 +8,10 @@
 //! | `tour [--python]` | runs every Part I scenario and prints what the notes say beside what happened here |
 //! | `check [NAME] [--solutions]` | runs the exercises against your code (or the reference solutions) |
 //! | `check --verify-stubs` | (CI) proves that every unsolved stub fails every one of its tests |
+//! | `bench [--quick] [--no-run] [FILTER]` | runs the criterion suite (`--no-run`: only reports stored results), prints synclab ÷ peer ratios against the targets, writes the book's table and chart |
 //! | `wire` | regenerates `exercises/tests/*.rs` from `exercises/info.toml` |
 
+mod bench;
 mod book;
 mod check;
 mod exercises;
@@ -30,7 +32,7 @@ pub fn root() -> PathBuf {
 /// The result of a command: `Err` carries the message to print.
 pub type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <book [--no-tour] [--python] | serve [--port N] | tour [--python] | check [NAME] [--solutions | --verify-stubs] | wire>";
+const USAGE: &str = "usage: cargo xtask <book [--no-tour] [--python] | serve [--port N] | tour [--python] | check [NAME] [--solutions | --verify-stubs] | bench [--quick] [--no-run] [FILTER] | wire>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Some("serve") => serve::run(rest),
         Some("tour") => tour::run(rest).map(|_| ()),
         Some("check") => check::run(rest),
+        Some("bench") => bench::run(rest),
         Some("wire") => exercises::wire(&root()),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");

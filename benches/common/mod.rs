@@ -1,0 +1,70 @@
+//! Shared by every benchmark file: the criterion settings and the harness that times a group of
+//! threads started together.
+#![allow(dead_code)] // each bench file uses part of this
+
+use std::sync::Barrier;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+
+// ANCHOR: config
+/// The settings of the whole suite: half a second of warm-up, a second and a half of
+/// measurement, 20 samples per benchmark. About 2.5 s per benchmark, so the 64 benchmarks
+/// finish in about four minutes on two cores. `cargo xtask bench --quick` shortens them further
+/// from the command line (`--warm-up-time`, `--measurement-time`, `--sample-size`), which
+/// criterion applies on top of this.
+pub fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_millis(1500))
+        .sample_size(20)
+}
+// ANCHOR_END: config
+
+// ANCHOR: timed_threads
+/// Starts `threads` threads, each running `work(index)` once, released together by a barrier;
+/// returns the wall time from their release until the last one has finished.
+///
+/// Benchmarks call this once per criterion *sample* (inside `iter_custom`), with the sample's
+/// iteration count split between the threads: starting threads costs tens of microseconds, so it
+/// stays outside the timed region and happens once per sample, never per iteration. The barrier
+/// is `std::sync::Barrier` for every contestant, so the harness favours nobody.
+pub fn timed_threads<F>(threads: usize, work: F) -> Duration
+where
+    F: Fn(usize) + Sync,
+{
+    let start = Barrier::new(threads + 1);
+    thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let (start, work) = (&start, &work);
+                s.spawn(move || {
+                    start.wait();
+                    work(i);
+                })
+            })
+            .collect();
+        start.wait();
+        let t0 = Instant::now();
+        for h in handles {
+            h.join().expect("a benchmark thread panicked");
+        }
+        t0.elapsed()
+    })
+}
+// ANCHOR_END: timed_threads
+
+/// `iters` split between `parts` threads, rounded up so that every thread has at least one.
+pub fn share(iters: u64, parts: usize) -> u64 {
+    iters.div_ceil(parts as u64).max(1)
+}
+
+/// Some work that the optimizer cannot remove: `rounds` dependent multiply-adds, a few
+/// nanoseconds each. The "long" critical sections run it while holding the lock.
+#[inline]
+pub fn busy(x: &mut u64, rounds: u32) {
+    for _ in 0..rounds {
+        *x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+    }
+}
