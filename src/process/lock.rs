@@ -113,6 +113,15 @@ impl RawLock {
         if word == UNLOCKED && self.try_lock_fast() {
             return Acquired::Clean;
         }
+        // Then give way a few times (`sched_yield`): between processes on few cores, the holder
+        // is often descheduled, and yielding lets it finish sooner than a futex round trip.
+        let mut backoff = backoff::Backoff::new();
+        while !backoff.is_completed() {
+            backoff.snooze();
+            if self.word.load(Relaxed) == UNLOCKED && self.try_lock_fast() {
+                return Acquired::Clean;
+            }
+        }
         loop {
             let word = self.word.load(Relaxed);
             if word == UNLOCKED {
