@@ -16,7 +16,7 @@ pub(crate) use std::sync::atomic::{
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{
-    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+    AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering, fence,
 };
 // ANCHOR_END: facade
 
