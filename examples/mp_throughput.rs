@@ -21,7 +21,10 @@ use synclab::process::{self, Command, Queue, Shared};
 mod common;
 use common::arg;
 
-const PRODUCERS: u64 = 10;
+/// How many producer processes (`--producers`, default 10).
+fn producers() -> u64 {
+    arg("--producers", 10u64)
+}
 type Ring = Queue<u64, 1024>;
 
 fn items() -> u64 {
@@ -32,7 +35,7 @@ fn items() -> u64 {
 fn via_queue(n: u64) -> (Duration, u64) {
     let q = Shared::new(Ring::new()).expect("Linux only");
     let start = Instant::now();
-    let children: Vec<_> = (0..PRODUCERS)
+    let children: Vec<_> = (0..producers())
         .map(|p| {
             Command::new("queue-producer")
                 .args(["--items", &n.to_string()])
@@ -43,7 +46,7 @@ fn via_queue(n: u64) -> (Duration, u64) {
         })
         .collect();
     let mut sum = 0u64;
-    for _ in 0..PRODUCERS * n {
+    for _ in 0..producers() * n {
         sum = sum.wrapping_add(q.get().unwrap());
     }
     let elapsed = start.elapsed();
@@ -58,7 +61,7 @@ fn via_queue(n: u64) -> (Duration, u64) {
 /// each item on its own), the parent reads them all.
 fn via_pipes(n: u64, role: &str) -> (Duration, u64) {
     let start = Instant::now();
-    let mut children: Vec<_> = (0..PRODUCERS)
+    let mut children: Vec<_> = (0..producers())
         .map(|p| {
             Command::new(role)
                 .args(["--items", &n.to_string()])
@@ -137,7 +140,7 @@ fn main() {
         _ => {}
     }
     let runs = arg("--runs", 5).max(1);
-    let expected = (0..PRODUCERS)
+    let expected = (0..producers())
         .flat_map(|p| (0..n).map(move |i| item(p, i)))
         .fold(0u64, u64::wrapping_add);
     let (mut tq, mut tp, mut tu) = (Vec::new(), Vec::new(), Vec::new());
@@ -153,11 +156,12 @@ fn main() {
         ok &= sum == expected;
         tu.push(t);
     }
-    let total = (PRODUCERS * n) as f64;
+    let total = (producers() * n) as f64;
     let (mq, mp, mu) = (median(tq), median(tp), median(tu));
     let rate = |d: Duration| total / d.as_secs_f64();
     println!(
-        "{PRODUCERS} processes x {n} u64 items to the parent (median of {runs} runs, spawn included)"
+        "{} processes x {n} u64 items to the parent (median of {runs} runs, spawn included)",
+        producers()
     );
     println!(
         "  shared queue (1024 slots): {:>8.1} ms  {:>12.0} items/s",
@@ -175,7 +179,8 @@ fn main() {
         rate(mu)
     );
     println!(
-        "TOUR|mp_throughput|multiprocessing.Queue pickles every item through a pipe|{PRODUCERS}x{n} u64: shared queue {:.0} items/s; pipes {:.0} items/s buffered, {:.0} items/s one write per item",
+        "TOUR|mp_throughput|multiprocessing.Queue pickles every item through a pipe|{}x{n} u64: shared queue {:.0} items/s; pipes {:.0} items/s buffered, {:.0} items/s one write per item",
+        producers(),
         rate(mq),
         rate(mp),
         rate(mu)
