@@ -22,8 +22,11 @@ const ORDER: &[&str] = &[
     "bank",
     "bank_interleaving",
     "queue_workers",
+    "mp_queue",
     "pool",
+    "mp_pool",
     "primitives_at_work",
+    "mp_throughput",
 ];
 
 /// One row of the tour's table.
