@@ -23,6 +23,7 @@ const ORDER: &[&str] = &[
     "bank_interleaving",
     "queue_workers",
     "pool",
+    "fork_deadlock",
     "primitives_at_work",
 ];
 
