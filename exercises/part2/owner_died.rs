@@ -97,16 +97,31 @@ mod tests {
     /// Fake processes: pid `i` is alive while `alive[i]` is true.
     struct World {
         alive: Vec<AtomicBool>,
+        /// How many times a dead pid was asked about.
+        obituaries: AtomicUsize,
     }
 
     impl World {
         fn new(n: usize) -> Self {
             World {
                 alive: (0..n).map(|_| AtomicBool::new(true)).collect(),
+                obituaries: AtomicUsize::new(0),
             }
         }
+        /// `is_alive`; "dead" comes back only once a second waiter has asked too (or after
+        /// 20 ms), so that two waiters judge the same holder dead at the same time.
         fn is_alive(&self) -> impl Fn(u32) -> bool + '_ {
-            |pid| self.alive[pid as usize].load(SeqCst)
+            |pid| {
+                if self.alive[pid as usize].load(SeqCst) {
+                    return true;
+                }
+                let asked = self.obituaries.fetch_add(1, SeqCst) + 1;
+                let until = Instant::now() + Duration::from_millis(20);
+                while asked < 2 && self.obituaries.load(SeqCst) < 2 && Instant::now() < until {
+                    std::thread::yield_now();
+                }
+                false
+            }
         }
         fn kill(&self, pid: u32) {
             self.alive[pid as usize].store(false, SeqCst);
