@@ -138,6 +138,20 @@ mod tests {
         });
     }
 
+    /// Kills and reaps the forked child if the parent's side of the test panics first.
+    struct Reap(libc::pid_t);
+
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            let mut status = 0;
+            // SAFETY: our own child, not yet reaped (`Reap` is forgotten once it is).
+            unsafe {
+                libc::kill(self.0, libc::SIGKILL);
+                libc::waitpid(self.0, &mut status, 0);
+            }
+        }
+    }
+
     /// What the parent and the forked child share.
     #[repr(C)]
     struct Page {
@@ -182,6 +196,7 @@ mod tests {
             unsafe { libc::_exit(if woke { 0 } else { 2 }) };
         }
         assert!(pid > 0, "fork failed");
+        let reap = Reap(pid);
         let deadline = Instant::now() + Duration::from_secs(5);
         while page.child_waiting.load(SeqCst) == 0 && Instant::now() < deadline {
             std::thread::yield_now();
@@ -193,14 +208,11 @@ mod tests {
         let exited = loop {
             // SAFETY: `status` is a valid place for the child's status.
             if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
+                std::mem::forget(reap);
                 break true;
             }
             if Instant::now() > deadline {
-                // SAFETY: our own child, not yet reaped.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                    libc::waitpid(pid, &mut status, 0);
-                }
+                drop(reap); // kills and reaps it
                 break false;
             }
             std::thread::sleep(Duration::from_millis(5));
