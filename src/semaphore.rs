@@ -303,7 +303,7 @@ pub struct ReleaseError {
 }
 
 impl ReleaseError {
-    fn new(available: u32, requested: usize, limit: u32) -> Self {
+    pub(crate) fn new(available: u32, requested: usize, limit: u32) -> Self {
         ReleaseError {
             available: available as usize,
             requested,

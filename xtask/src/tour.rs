@@ -22,9 +22,12 @@ const ORDER: &[&str] = &[
     "bank",
     "bank_interleaving",
     "queue_workers",
+    "mp_queue",
     "pool",
+    "mp_pool",
     "fork_deadlock",
     "primitives_at_work",
+    "mp_throughput",
 ];
 
 /// One row of the tour's table.

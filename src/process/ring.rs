@@ -1,0 +1,69 @@
+//! The ring of a [`process::Queue`](super::Queue): `N` slots and the commit word, all read and
+//! written under the queue's lock; and the fault-injection hook of the tests.
+
+use std::mem::MaybeUninit;
+use std::time::Duration;
+
+use super::Shareable;
+use crate::sync::{
+    AtomicBool, AtomicU32, AtomicU64,
+    Ordering::{Relaxed, Release},
+};
+
+/// The ring: everything here is read and written only under the queue's lock.
+#[repr(C)]
+pub(super) struct Ring<T, const N: usize> {
+    /// `head << 32 | len`, stored last by every put and get (the commit).
+    pub(super) state: AtomicU64,
+    pub(super) getters: AtomicU32,
+    pub(super) putters: AtomicU32,
+    pub(super) shut: AtomicU32,
+    pub(super) slots: [MaybeUninit<T>; N],
+}
+
+// SAFETY: atomics and slots of a Shareable + Copy type: plain data, no Drop.
+unsafe impl<T: Shareable + Copy, const N: usize> Shareable for Ring<T, N> {}
+
+impl<T, const N: usize> Ring<T, N> {
+    pub(super) fn head_len(&self) -> (usize, usize) {
+        // Relaxed: we hold the lock, whose Acquire ordered this load after the last commit.
+        let s = self.state.load(Relaxed);
+        ((s >> 32) as usize, (s & 0xffff_ffff) as usize)
+    }
+
+    pub(super) fn commit(&self, head: usize, len: usize) {
+        // Release: the slot writes/reads before it cannot move after it, so a process that
+        // takes the lock over from us after a SIGKILL sees either the whole operation or none.
+        self.state
+            .store(((head as u64) << 32) | len as u64, Release);
+    }
+}
+
+/// Set by a test's child process: the next `put` writes half its item and then stalls forever
+/// while holding the lock (so that the parent can SIGKILL it there).
+pub(super) static STALL_IN_PUT: AtomicBool = AtomicBool::new(false);
+
+/// Fault injection for the tests: every later `put` in this process writes half of its item into
+/// the slot and then stalls forever, holding the queue's lock. Not part of the API.
+#[doc(hidden)]
+pub fn __stall_puts_half_written() {
+    STALL_IN_PUT.store(true, Relaxed);
+}
+
+/// The fault-injection path of `put`: copy the first half of the item's bytes into the slot,
+/// then hang (holding the lock) until killed.
+#[cold]
+pub(super) fn stall_half_written<T>(slot: *mut T, item: &T) -> ! {
+    // SAFETY: `slot` is a valid, writable slot of `size_of::<T>()` bytes (see `put_with`); we
+    // copy half of that many bytes from `item`, which is readable for all of them.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            (item as *const T).cast::<u8>(),
+            slot.cast::<u8>(),
+            size_of::<T>() / 2,
+        );
+    }
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}

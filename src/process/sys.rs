@@ -1,0 +1,85 @@
+//! The three things the process primitives need from the OS, in one place: a futex that works
+//! between processes, this process's id, and "is process N still alive?".
+//!
+//! On Linux and Android the futex is [`futex::shared`](crate::futex::shared) (no
+//! `FUTEX_PRIVATE_FLAG`). Elsewhere the primitives still compile and work between the threads
+//! of one process, on the private futex calls; no shared region can be created there, so they
+//! never meet another process.
+
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::time::Instant;
+
+use crate::futex::{self, WaitResult};
+
+/// Sleeps while `*word == expected` (see [`futex::wait`]).
+#[inline]
+pub(super) fn wait(word: &AtomicU32, expected: u32, deadline: Option<Instant>) -> WaitResult {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    return futex::shared::wait(word, expected, deadline);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    return futex::wait(word, expected, deadline);
+}
+
+/// Wakes one sleeper on `word`, in any process.
+#[inline]
+pub(super) fn wake_one(word: &AtomicU32) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    futex::shared::wake_one(word);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    futex::wake_one(word);
+}
+
+/// Wakes every sleeper on `word`, in any process.
+#[inline]
+pub(super) fn wake_all(word: &AtomicU32) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    futex::shared::wake_all(word);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    futex::wake_all(word);
+}
+
+/// This process's id, read once (a `getpid` system call per lock would cost more than the
+/// lock). Children are started by `exec`, never by a bare `fork`, so the cached value is right.
+#[inline]
+pub(super) fn my_pid() -> u32 {
+    static PID: AtomicU32 = AtomicU32::new(0);
+    // Relaxed: every thread computes the same value; the race only repeats the call.
+    match PID.load(Relaxed) {
+        0 => {
+            let pid = std::process::id();
+            PID.store(pid, Relaxed);
+            pid
+        }
+        pid => pid,
+    }
+}
+
+// ANCHOR: alive
+/// `false` only when process `pid` certainly no longer exists.
+///
+/// `kill(pid, 0)` sends no signal; it only checks. `ESRCH` means no such process; `EPERM`
+/// means it exists but belongs to someone else (alive). A zombie (dead, not yet reaped by its
+/// parent) still counts as existing, so a parent reaps its children (`Child::join`) before the
+/// others can see them dead. If the pid was reused by a new process in the meantime, the owner
+/// looks alive: pids are recycled only after the whole range (`/proc/sys/kernel/pid_max`) has
+/// been used.
+pub(super) fn alive(pid: u32) -> bool {
+    if pid == my_pid() {
+        return true; // ourselves: no system call (and none under Miri)
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 performs only the existence and permission checks; it affects no
+        // process.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        true // no other process can share our memory here
+    }
+}
+// ANCHOR_END: alive
