@@ -13,9 +13,11 @@
 //!    `lock_timeout`; where the article's Pool worker called a plain `acquire()` and hung
 //!    forever, ours gives up after `--patience` ms and reports.
 //! 2. **The fix: spawn instead of fork.** The child is a fresh run of this program, started with
-//!    a role (`--role spawned`): its statics start from their initial values, so its lock is
-//!    free, and it takes it at once. (That is Python's `spawn` start method, the default on
-//!    macOS and Windows, and on Linux from Python 3.14.)
+//!    a role by `synclab::process::Command`: its statics start from their initial values, so its
+//!    `LOG_LOCK` is free, and it takes it at once. (That is Python's `spawn` start method, the
+//!    default on macOS and Windows.) A lock that parent and child must really share lives in
+//!    shared memory (`process::Lock` in a `Shared`): the child waits for the parent's thread to
+//!    release it, which it does 50 ms after the spawn.
 //!
 //! The forked child obeys the rule for a child of a multi-threaded process: until it exits it
 //! only does async-signal-safe things. `lock_timeout` is atomics, `clock_gettime`,
@@ -26,10 +28,10 @@
 mod common;
 
 use std::io::Write;
-use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use synclab::process::{self, Shared};
 use synclab::{Event, Lock};
 
 /// The lock the child inherits; it stands in for the `logging` module's lock of the article.
@@ -38,6 +40,9 @@ static LOG_LOCK: Lock<u64> = Lock::new(0);
 /// What a child reports with its exit code.
 const GAVE_UP: i32 = 10;
 const TOOK_IT: i32 = 11;
+
+/// How long the parent's thread keeps its locks after the spawn.
+const HOLD_AFTER_SPAWN: Duration = Duration::from_millis(50);
 
 // ANCHOR: trap
 /// A thread holds `LOG_LOCK` while the main thread forks. Returns the child's exit code and how
@@ -109,52 +114,61 @@ fn wait_for_child(pid: libc::pid_t, limit: Duration) -> i32 {
 }
 
 // ANCHOR: fix
-/// The same situation, but the child is spawned: a fresh run of this program with a role.
+/// The same situation, but the child is spawned: a fresh run of this program with a role. The
+/// parent's thread also holds a lock that really is shared, a `process::Lock` in shared memory;
+/// the child waits for that one until the parent's thread lets it go.
 fn spawn_while_locked(patience: Duration) -> (i32, Duration) {
+    let shared = Shared::new(process::Lock::new(0u64)).expect("shared memory (Linux only)");
     let holding = Event::new();
     let done = Event::new();
     thread::scope(|s| {
         s.spawn(|| {
             let _lines = LOG_LOCK.lock();
+            let _shared = shared.lock().unwrap_or_else(|died| died.into_inner());
             holding.set();
             done.wait();
         });
         holding.wait();
         let start = Instant::now();
-        let status = Command::new(std::env::current_exe().unwrap())
-            .args(["--role", "spawned", "--patience"])
-            .arg(patience.as_millis().to_string())
-            .status()
+        let child = process::Command::new("spawned")
+            .args(["--patience", &patience.as_millis().to_string()])
+            .share(&shared)
+            .spawn()
             .expect("could not start the child");
+        thread::sleep(HOLD_AFTER_SPAWN); // the parent's thread keeps both locks a while longer
         done.set();
+        let status = child.join().expect("could not wait for the child");
         (status.code().unwrap_or(-1), start.elapsed())
     })
 }
 
-/// What the spawned child runs: its own `main`, with its own, fresh `LOG_LOCK`.
+/// What the spawned child runs: its own `main`, with its own, fresh `LOG_LOCK`, and the
+/// parent's shared lock, which it waits for.
 fn spawned_child(patience: Duration) -> i32 {
-    match LOG_LOCK.lock_timeout(patience) {
-        Some(_) => {
-            println!("  spawned child: took the lock at once (a fresh process, a fresh lock)");
+    let Some(_fresh) = LOG_LOCK.lock_timeout(patience) else {
+        println!("  spawned child: lock_timeout gave up (unexpected)");
+        return GAVE_UP;
+    };
+    println!("  spawned child: took its own LOG_LOCK at once (a fresh process, a fresh lock)");
+    let shared = Shared::<process::Lock<u64>>::inherited(0).expect("the parent shares the lock");
+    let start = Instant::now();
+    match shared.lock_timeout(patience * 10) {
+        Some(Ok(mut lines)) => {
+            *lines += 1;
+            println!(
+                "  spawned child: took the shared lock after {:.0} ms, when the parent's thread let it go",
+                start.elapsed().as_secs_f64() * 1e3
+            );
             TOOK_IT
         }
-        None => {
-            println!("  spawned child: lock_timeout gave up (unexpected)");
-            GAVE_UP
-        }
+        _ => GAVE_UP,
     }
 }
 // ANCHOR_END: fix
 
-fn role() -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    let i = args.iter().position(|a| a == "--role")?;
-    args.get(i + 1).cloned()
-}
-
 fn main() {
     let patience = Duration::from_millis(common::arg("--patience", 200));
-    if role().as_deref() == Some("spawned") {
+    if process::role().as_deref() == Some("spawned") {
         std::process::exit(spawned_child(patience));
     }
 
@@ -168,12 +182,12 @@ fn main() {
     println!("\nThe same, but the child is spawned (this program, run again with a role):");
     let (spawned, spawn_time) = spawn_while_locked(patience);
     println!(
-        "  parent: the spawned child exited after {:.1} ms (most of it starting a process)",
+        "  parent: the spawned child exited after {:.1} ms (50 of them waiting for the shared lock)",
         spawn_time.as_secs_f64() * 1e3
     );
 
     println!(
-        "TOUR|fork_deadlock|the pool article: a Pool forked while another thread held logging's lock; its workers wait for that lock forever|fork: the child's lock_timeout({} ms) {} after {:.0} ms; spawn: the child {} ({:.1} ms in all)",
+        "TOUR|fork_deadlock|the pool article: a Pool forked while another thread held logging's lock; its workers wait for that lock forever|fork: the child's lock_timeout({} ms) {} after {:.0} ms; spawn: the child {} ({:.0} ms in all, 50 of them waiting)",
         patience.as_millis(),
         if forked == GAVE_UP {
             "gave up"
@@ -182,9 +196,9 @@ fn main() {
         },
         fork_time.as_secs_f64() * 1e3,
         if spawned == TOOK_IT {
-            "took the lock at once"
+            "took its fresh lock at once, and the shared one when the parent's thread let it go"
         } else {
-            "could not take the lock (?)"
+            "could not take a lock (?)"
         },
         spawn_time.as_secs_f64() * 1e3,
     );
