@@ -40,6 +40,10 @@ pub struct Timer;
 #[doc = include_str!("../book/src/part2/pool.md")]
 pub struct Pool;
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[doc = include_str!("../book/src/part2/process.md")]
+pub struct Process;
+
 #[doc = include_str!("../book/src/part2/puzzles.md")]
 pub struct Puzzles;
 

@@ -25,6 +25,7 @@ const ORDER: &[&str] = &[
     "mp_queue",
     "pool",
     "mp_pool",
+    "fork_deadlock",
     "primitives_at_work",
     "mp_throughput",
 ];
