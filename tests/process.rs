@@ -253,3 +253,36 @@ fn lock_from_threads_in_one_process() {
     drop(g);
     assert!(lock.lock_timeout(Duration::MAX).is_some());
 }
+
+/// Regression: the pid is cached per process, and a child made by a bare `fork` (a user's, not
+/// synclab's) used to inherit the parent's cached pid, so a lock it took named its parent as the
+/// holder and a SIGKILL of the child could never be detected. A `pthread_atfork` handler now
+/// clears the cache in the child.
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot fork")]
+fn lock_taken_in_a_forked_child_records_the_childs_pid() {
+    let shared = Shared::new(Lock::new(0u32)).unwrap();
+    drop(shared.lock().unwrap()); // the parent's pid is now cached
+    assert!(shared.owner_pid().is_none());
+    // SAFETY: the child only takes the lock (atomic operations, no allocation), compares two
+    // integers and leaves with `_exit`, all async-signal-safe.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let guard = shared.lock();
+        // SAFETY: getpid has no preconditions.
+        let me = unsafe { libc::getpid() } as u32;
+        let ok = guard.is_ok() && shared.owner_pid() == Some(me);
+        drop(guard);
+        // SAFETY: ends the child at once, without running the parent's atexit handlers.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    let mut status = 0;
+    // SAFETY: `pid` is our child; `status` is a valid out-pointer.
+    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(r, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the forked child's lock did not record the child's pid (status {status:#x})"
+    );
+}

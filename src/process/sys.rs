@@ -38,19 +38,40 @@ pub(super) fn wake_all(word: &AtomicU32) {
     futex::wake_all(word);
 }
 
-/// This process's id, read once (a `getpid` system call per lock would cost more than the
-/// lock). Children are started by `exec`, never by a bare `fork`, so the cached value is right.
+/// This process's id, cached (a `getpid` system call per lock would cost more than the lock).
+static PID: AtomicU32 = AtomicU32::new(0);
+
+/// This process's id, read once. A child made by a bare `fork` (which synclab never does, but a
+/// user may) forgets the cached value through a `pthread_atfork` handler registered on first use,
+/// so a lock it takes records the child's pid, not its parent's.
 #[inline]
 pub(super) fn my_pid() -> u32 {
-    static PID: AtomicU32 = AtomicU32::new(0);
     // Relaxed: every thread computes the same value; the race only repeats the call.
     match PID.load(Relaxed) {
         0 => {
+            forget_pid_in_forked_children();
             let pid = std::process::id();
             PID.store(pid, Relaxed);
             pid
         }
         pid => pid,
+    }
+}
+
+/// Registers (once) a fork handler that clears [`PID`] in the child.
+fn forget_pid_in_forked_children() {
+    #[cfg(all(unix, not(miri)))]
+    {
+        extern "C" fn forget_pid() {
+            // An atomic store: async-signal-safe, as a fork handler must be.
+            PID.store(0, Relaxed);
+        }
+        static REGISTER: std::sync::Once = std::sync::Once::new();
+        REGISTER.call_once(|| {
+            // SAFETY: `forget_pid` is a plain `extern "C" fn` with no captured state that lives
+            // for the whole program; registering handlers has no other precondition.
+            unsafe { libc::pthread_atfork(None, None, Some(forget_pid)) };
+        });
     }
 }
 
