@@ -264,7 +264,7 @@ fn cases() -> Vec<Case> {
         ],
     });
     for t in [2usize, 4, 8] {
-        const CI: u64 = 400_000;
+        const CI: u64 = 4_000_000;
         v.push(Case {
             name: format!("lock/contended{t}"),
             units: CI,
