@@ -14,7 +14,9 @@
 use crate::sync::{spin_loop, yield_now};
 
 // ANCHOR: spin_until
-/// How many load-only iterations a lock spins before it sleeps.
+/// How many load-only iterations [`spin_until`] spins before its caller sleeps (the semaphore's
+/// acquire; the lock now waits with [`Backoff::snooze`], which measured better, see
+/// `RawLock::spin`).
 ///
 /// 100 is std's figure for its futex mutex: roughly 1–4 µs of `PAUSE` on current x86, about the
 /// cost of one futex sleep/wake round trip, so spinning longer than this cannot win. Tune it with
@@ -59,6 +61,7 @@ pub(crate) fn spin_briefly_until(mut stop: impl FnMut() -> bool) -> bool {
     stop()
 }
 
+// ANCHOR: backoff
 /// Exponential backoff for waiting on *another thread's progress* (crossbeam's `snooze`):
 /// a few rounds of growing `PAUSE` bursts, then a few yields, then [`Backoff::is_completed`]
 /// says "stop spinning and sleep".
@@ -109,3 +112,4 @@ impl Backoff {
         self.step > Self::YIELD_STEPS
     }
 }
+// ANCHOR_END: backoff
