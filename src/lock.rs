@@ -1,8 +1,9 @@
 //! `Lock<T>`: Python's `threading.Lock`, as a 3-state futex mutex that owns its data.
 //!
 //! The algorithm is the one std uses on Linux (and that *Rust Atomics and Locks* builds in
-//! chapter 9): one `AtomicU32`, three states, a load-only spin before sleeping, and an unlock
-//! that only makes a system call when the state records sleepers.
+//! chapter 9): one `AtomicU32`, three states, a load-only wait before sleeping (exponential
+//! spins, then yields: parking_lot's policy), and an unlock that only makes a system call when
+//! the state records sleepers.
 //!
 //! | state | meaning | `lock` does | `unlock` does |
 //! |---|---|---|---|
@@ -20,7 +21,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
-use crate::backoff;
+use crate::backoff::Backoff;
 use crate::futex;
 use crate::sync::{
     AtomicU32,
@@ -151,16 +152,20 @@ impl RawLock {
     // ANCHOR_END: lock_contended
 
     // ANCHOR: spin
-    /// Spins while the lock is held but nobody sleeps; returns the last state seen.
+    /// Waits while the lock is held but nobody sleeps: rounds of exponentially more `PAUSE`s,
+    /// then a few yields (parking_lot's policy, not std's 100 plain spins: measured 0.6-0.9x
+    /// parking_lot where std's policy gave 1.3-2.7x on 2 cores). Returns the last state seen.
     #[inline]
     fn spin(&self) -> u32 {
-        let mut state = UNLOCKED;
-        // Relaxed: only a hint of when to try the real (Acquire) operation.
-        backoff::spin_until(|| {
-            state = self.state.load(Relaxed);
-            state != LOCKED
-        });
-        state
+        let mut backoff = Backoff::new();
+        loop {
+            // Relaxed: only a hint of when to try the real (Acquire) operation.
+            let state = self.state.load(Relaxed);
+            if state != LOCKED || backoff.is_completed() {
+                return state;
+            }
+            backoff.snooze();
+        }
     }
     // ANCHOR_END: spin
 

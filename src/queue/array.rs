@@ -186,9 +186,9 @@ impl<T> Ring<T> {
                 if head.wrapping_add(self.one_lap) == tail {
                     return Err(PushError::Full(value));
                 }
-                // A consumer is between its CAS and its stamp store: wait for it (snooze, not
-                // spin: it may be descheduled), then reload (Relaxed: a guess, as above).
-                backoff.snooze();
+                // A consumer is between its CAS and its stamp store: wait for it, then reload
+                // (Relaxed: a guess, as above).
+                backoff.spin();
                 tail = self.tail.load(Relaxed);
             } else {
                 // Our `tail` is stale: another producer reserved this slot. Wait, reload
@@ -246,9 +246,9 @@ impl<T> Ring<T> {
                         PopError::Empty
                     });
                 }
-                // A write is in flight: give its producer time (it may be descheduled), then
-                // reload (Relaxed: a guess, as above).
-                backoff.snooze();
+                // A write is in flight: give its producer time, then reload (Relaxed: a guess,
+                // as above).
+                backoff.spin();
                 head = self.head.load(Relaxed);
             } else {
                 // Our `head` is stale: another consumer took this slot. Reload (Relaxed: a

@@ -10,7 +10,7 @@
 //! - the wakeup handshake (core.rs) holds through the lock: lock operations on one word are
 //!   totally ordered, so either the waiter's re-check takes the lock after the push released it
 //!   (and sees the item), or before the push took it, in which case the waiter's registration
-//!   happens before the notifier's load of `sleepers` (unlock Release → lock Acquire).
+//!   happens before the notifier's load of `count` (unlock Release → lock Acquire).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -1,0 +1,373 @@
+//! Scratch benchmarks for tuning (issue 7): synclab against its peers, *interleaved* in one run.
+//!
+//! ```text
+//! cargo bench --bench perf_scratch -- [FILTER...] [--rounds N]
+//! ```
+//!
+//! Not criterion: on a shared 2-core machine the load changes from second to second, so two
+//! criterion benchmarks run a minute apart can see different machines. Here every round runs
+//! synclab and the peer back to back (alternating which goes first) and the report is the median
+//! over rounds of each time and of the per-round ratio.
+//!
+//! Groups (a FILTER is a substring of a name): `queue/{bounded,unbounded}/{spsc,2p2c,4p4c}`,
+//! `lock/uncontended`, `lock/contended{2,4,8}`, `cond/notify_no_waiter`, `event/pingpong`.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------- queues
+
+trait Chan: Sync {
+    fn make(cap: Option<usize>) -> Self;
+    fn put(&self, v: u64);
+    fn get(&self) -> u64;
+}
+
+struct Syn(synclab::Queue<u64>);
+impl Chan for Syn {
+    fn make(cap: Option<usize>) -> Self {
+        Syn(match cap {
+            Some(c) => synclab::Queue::bounded(c),
+            None => synclab::Queue::new(),
+        })
+    }
+    #[inline]
+    fn put(&self, v: u64) {
+        self.0.put(v).unwrap()
+    }
+    #[inline]
+    fn get(&self) -> u64 {
+        self.0.get().unwrap()
+    }
+}
+
+struct Cb(
+    crossbeam_channel::Sender<u64>,
+    crossbeam_channel::Receiver<u64>,
+);
+impl Chan for Cb {
+    fn make(cap: Option<usize>) -> Self {
+        let (t, r) = match cap {
+            Some(c) => crossbeam_channel::bounded(c),
+            None => crossbeam_channel::unbounded(),
+        };
+        Cb(t, r)
+    }
+    #[inline]
+    fn put(&self, v: u64) {
+        self.0.send(v).unwrap()
+    }
+    #[inline]
+    fn get(&self) -> u64 {
+        self.1.recv().unwrap()
+    }
+}
+
+/// `items` items from `p` producers to `c` consumers; wall time.
+fn queue_run<Q: Chan>(cap: Option<usize>, p: usize, c: usize, items: u64) -> Duration {
+    let q = Q::make(cap);
+    let per_p = items / p as u64;
+    let per_c = items / c as u64;
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..p {
+            s.spawn(|| {
+                for i in 0..per_p {
+                    q.put(i);
+                }
+            });
+        }
+        for _ in 0..c {
+            s.spawn(|| {
+                let mut sum = 0u64;
+                for _ in 0..per_c {
+                    sum = sum.wrapping_add(q.get());
+                }
+                black_box(sum);
+            });
+        }
+    });
+    start.elapsed()
+}
+
+// ---------------------------------------------------------------- locks
+
+trait BenchLock: Sync + Default {
+    fn incr(&self);
+}
+impl BenchLock for synclab::Lock<u64> {
+    #[inline]
+    fn incr(&self) {
+        *self.lock() += 1;
+    }
+}
+impl BenchLock for std::sync::Mutex<u64> {
+    #[inline]
+    fn incr(&self) {
+        *self.lock().unwrap() += 1;
+    }
+}
+impl BenchLock for parking_lot::Mutex<u64> {
+    #[inline]
+    fn incr(&self) {
+        *self.lock() += 1;
+    }
+}
+
+fn lock_uncontended<L: BenchLock>(iters: u64) -> Duration {
+    let l = L::default();
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(&l).incr();
+    }
+    start.elapsed()
+}
+
+fn lock_contended<L: BenchLock>(threads: usize, iters: u64) -> Duration {
+    let l = L::default();
+    let per = iters / threads as u64;
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..per {
+                    l.incr();
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+// ---------------------------------------------------------------- condition, event
+
+fn cond_synclab(iters: u64) -> Duration {
+    let c = synclab::Condition::new();
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(&c).notify_one();
+    }
+    start.elapsed()
+}
+
+fn cond_std(iters: u64) -> Duration {
+    let c = std::sync::Condvar::new();
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(&c).notify_one();
+    }
+    start.elapsed()
+}
+
+/// Two threads hand a turn back and forth `iters` times through two events.
+fn event_synclab(iters: u64) -> Duration {
+    let ping = synclab::Event::new();
+    let pong = synclab::Event::new();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..iters {
+                ping.wait();
+                ping.clear();
+                pong.set();
+            }
+        });
+        for _ in 0..iters {
+            ping.set();
+            pong.wait();
+            pong.clear();
+        }
+    });
+    start.elapsed()
+}
+
+struct StdEvent(std::sync::Mutex<bool>, std::sync::Condvar);
+impl StdEvent {
+    fn new() -> Self {
+        StdEvent(std::sync::Mutex::new(false), std::sync::Condvar::new())
+    }
+    fn set(&self) {
+        *self.0.lock().unwrap() = true;
+        self.1.notify_all();
+    }
+    fn wait_clear(&self) {
+        let mut g = self.1.wait_while(self.0.lock().unwrap(), |s| !*s).unwrap();
+        *g = false;
+    }
+}
+
+fn event_std(iters: u64) -> Duration {
+    let ping = StdEvent::new();
+    let pong = StdEvent::new();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..iters {
+                ping.wait_clear();
+                pong.set();
+            }
+        });
+        for _ in 0..iters {
+            ping.set();
+            pong.wait_clear();
+        }
+    });
+    start.elapsed()
+}
+
+// ---------------------------------------------------------------- driver
+
+type Run = Box<dyn Fn() -> Duration>;
+
+struct Case {
+    name: String,
+    /// ns per `unit` divisor
+    units: u64,
+    contenders: Vec<(&'static str, Run)>,
+}
+
+fn cases() -> Vec<Case> {
+    let mut v = Vec::new();
+    const ITEMS: u64 = 200_000;
+    for (kind, cap) in [("bounded", Some(1024)), ("unbounded", None)] {
+        for (cfg, p, c) in [("spsc", 1, 1), ("2p2c", 2, 2), ("4p4c", 4, 4)] {
+            v.push(Case {
+                name: format!("queue/{kind}/{cfg}"),
+                units: ITEMS,
+                contenders: vec![
+                    (
+                        "synclab",
+                        Box::new(move || queue_run::<Syn>(cap, p, c, ITEMS)) as Run,
+                    ),
+                    (
+                        "crossbeam",
+                        Box::new(move || queue_run::<Cb>(cap, p, c, ITEMS)),
+                    ),
+                ],
+            });
+        }
+    }
+    const LOCK_ITERS: u64 = 2_000_000;
+    v.push(Case {
+        name: "lock/uncontended".into(),
+        units: LOCK_ITERS,
+        contenders: vec![
+            (
+                "synclab",
+                Box::new(|| lock_uncontended::<synclab::Lock<u64>>(LOCK_ITERS)) as Run,
+            ),
+            (
+                "std",
+                Box::new(|| lock_uncontended::<std::sync::Mutex<u64>>(LOCK_ITERS)),
+            ),
+        ],
+    });
+    for t in [2usize, 4, 8] {
+        const CI: u64 = 4_000_000;
+        v.push(Case {
+            name: format!("lock/contended{t}"),
+            units: CI,
+            contenders: vec![
+                (
+                    "synclab",
+                    Box::new(move || lock_contended::<synclab::Lock<u64>>(t, CI)) as Run,
+                ),
+                (
+                    "parking_lot",
+                    Box::new(move || lock_contended::<parking_lot::Mutex<u64>>(t, CI)),
+                ),
+                (
+                    "std",
+                    Box::new(move || lock_contended::<std::sync::Mutex<u64>>(t, CI)),
+                ),
+            ],
+        });
+    }
+    const N: u64 = 200_000;
+    v.push(Case {
+        name: "cond/notify_no_waiter".into(),
+        units: N,
+        contenders: vec![
+            ("synclab", Box::new(|| cond_synclab(N)) as Run),
+            ("std", Box::new(|| cond_std(N))),
+        ],
+    });
+    const P: u64 = 20_000;
+    v.push(Case {
+        name: "event/pingpong".into(),
+        units: P,
+        contenders: vec![
+            ("synclab", Box::new(|| event_synclab(P)) as Run),
+            ("std", Box::new(|| event_std(P))),
+        ],
+    });
+    v
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn main() {
+    let mut filters = Vec::new();
+    let mut rounds = 7usize;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--bench" => {}
+            "--rounds" => rounds = args.next().and_then(|s| s.parse().ok()).unwrap_or(7),
+            _ => filters.push(a),
+        }
+    }
+    let stop = AtomicBool::new(false);
+    let only = std::env::var("ONLY").ok();
+    for mut case in cases() {
+        if let Some(o) = &only {
+            case.contenders.retain(|(n, _)| n == o);
+        }
+        if !filters.is_empty() && !filters.iter().any(|f| case.name.contains(f.as_str())) {
+            continue;
+        }
+        let k = case.contenders.len();
+        let mut times = vec![Vec::new(); k];
+        // one warm-up round
+        for (_, run) in &case.contenders {
+            run();
+        }
+        for r in 0..rounds {
+            for j in 0..k {
+                let i = (j + r) % k;
+                times[i].push(case.contenders[i].1().as_secs_f64() * 1e9 / case.units as f64);
+            }
+        }
+        let mut ratios: Vec<Vec<f64>> = (1..k)
+            .map(|i| (0..rounds).map(|r| times[0][r] / times[i][r]).collect())
+            .collect();
+        print!("{:28}", case.name);
+        for (i, (name, _)) in case.contenders.iter().enumerate() {
+            print!(" {name} {:9.2} ns", median(&mut times[i].clone()));
+        }
+        for (i, r) in ratios.iter_mut().enumerate() {
+            let lo = r.iter().cloned().fold(f64::MAX, f64::min);
+            let hi = r.iter().cloned().fold(0.0, f64::max);
+            print!(
+                " | /{} {:.2}x [{:.2}-{:.2}]",
+                case.contenders[i + 1].0,
+                median(r),
+                lo,
+                hi
+            );
+        }
+        println!();
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+}
