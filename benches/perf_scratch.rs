@@ -229,20 +229,24 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     let mut v = Vec::new();
-    const ITEMS: u64 = 200_000;
+    // Items per queue run: 200 000, or the `ITEMS` environment variable.
+    let items: u64 = std::env::var("ITEMS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200_000);
     for (kind, cap) in [("bounded", Some(1024)), ("unbounded", None)] {
         for (cfg, p, c) in [("spsc", 1, 1), ("2p2c", 2, 2), ("4p4c", 4, 4)] {
             v.push(Case {
                 name: format!("queue/{kind}/{cfg}"),
-                units: ITEMS,
+                units: items,
                 contenders: vec![
                     (
                         "synclab",
-                        Box::new(move || queue_run::<Syn>(cap, p, c, ITEMS)) as Run,
+                        Box::new(move || queue_run::<Syn>(cap, p, c, items)) as Run,
                     ),
                     (
                         "crossbeam",
-                        Box::new(move || queue_run::<Cb>(cap, p, c, ITEMS)),
+                        Box::new(move || queue_run::<Cb>(cap, p, c, items)),
                     ),
                 ],
             });
