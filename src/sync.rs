@@ -1,9 +1,11 @@
-//! The loom facade: every atomic, cell and hint the primitives use comes from here.
+//! The loom facade: every atomic, cell, hint, `Arc` and thread the primitives use comes from
+//! here.
 //!
 //! Normally these are std's types. Under `RUSTFLAGS="--cfg loom"` they are loom's, so the
-//! model checker sees every atomic access and every yield (tokio's `loom/` module and
-//! crossbeam's `primitive` module follow the same pattern). No other file of the crate imports
-//! `std::sync::atomic` or `std::cell::UnsafeCell` directly.
+//! model checker sees every atomic access, every yield and every thread (tokio's `loom/` module
+//! and crossbeam's `primitive` module follow the same pattern). No other file of the crate
+//! imports `std::sync::atomic`, `std::sync::Arc`, `std::thread`'s spawning types or
+//! `std::cell::UnsafeCell` directly.
 //!
 //! std's `UnsafeCell` is wrapped so that it offers loom's closure API (`with`, `with_mut`):
 //! the same code then compiles both ways.
@@ -19,6 +21,29 @@ pub(crate) use loom::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering, fence,
 };
 // ANCHOR_END: facade
+
+/// `Arc`: loom's under loom, so that the model tracks the reference counts' synchronization
+/// (the last drop must see every other owner's writes) and reports an `Arc` still alive when an
+/// execution ends.
+#[cfg(not(loom))]
+pub(crate) use std::sync::Arc;
+
+#[cfg(loom)]
+pub(crate) use loom::sync::Arc;
+
+/// The threads the crate starts itself (the timer thread, the pool's workers).
+///
+/// loom's `thread` module mirrors the parts of std's used here (`Builder` with `name`, a
+/// `JoinHandle` whose `thread().id()` compares with `current().id()`), so the call sites are
+/// the same both ways. Under loom the spawned thread is a model thread: loom interleaves it with
+/// the others, and a thread left asleep when the model ends is reported as a deadlock.
+pub(crate) mod thread {
+    #[cfg(not(loom))]
+    pub(crate) use std::thread::{Builder, JoinHandle, current};
+
+    #[cfg(loom)]
+    pub(crate) use loom::thread::{Builder, JoinHandle, current};
+}
 
 /// A hint to the CPU that we are in a spin loop (`PAUSE` on x86).
 #[inline]

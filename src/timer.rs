@@ -26,13 +26,13 @@
 //! is worth its complexity next to the cost of the thread itself.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::futex;
 use crate::sync::{
-    AtomicU32,
+    Arc, AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
+    thread,
 };
 
 // ANCHOR: states
@@ -78,6 +78,10 @@ const FINISHED: u32 = 3; // `f` has returned or panicked
 pub struct Timer {
     /// `PENDING`, `CANCELLED`, `RUNNING` or `FINISHED` (table in the module docs).
     state: Arc<AtomicU32>,
+    /// Under loom only: the timer thread, joined when the handle is dropped (see
+    /// [`Timer::with_thread`]).
+    #[cfg(loom)]
+    thread: Option<thread::JoinHandle<()>>,
 }
 
 impl Timer {
@@ -104,13 +108,36 @@ impl Timer {
         let deadline = futex::deadline_after(delay);
         let state = Arc::new(AtomicU32::new(PENDING));
         let shared = state.clone();
-        std::thread::Builder::new()
+        let thread = thread::Builder::new()
             .name("synclab-timer".into())
             .spawn(move || fire_after(&shared, deadline, f))
             .expect("Timer::start: the operating system could not create the timer thread");
-        Timer { state }
+        Timer::with_thread(state, thread)
     }
     // ANCHOR_END: start
+
+    /// The handle for a timer thread just started. Normally its `JoinHandle` is dropped here,
+    /// which detaches the thread: nothing joins it, and it ends on its own once it has fired or
+    /// seen the cancel.
+    #[cfg(not(loom))]
+    #[inline]
+    fn with_thread(state: Arc<AtomicU32>, _thread: thread::JoinHandle<()>) -> Timer {
+        Timer { state }
+    }
+
+    /// Under loom the `JoinHandle` is kept, and dropping the `Timer` joins the thread. loom ends
+    /// a model's execution when its main closure returns and tears down the futex model's
+    /// table then, so every thread must be done with the futex by that time; the timer thread's
+    /// last step, the `wake_all` after `FINISHED`, comes after `wait` has returned. A model must
+    /// therefore cancel or let fire every timer it drops (a `Duration::MAX` timer that is never
+    /// cancelled is a loom deadlock), and must not drop the last handle from inside `f`.
+    #[cfg(loom)]
+    fn with_thread(state: Arc<AtomicU32>, thread: thread::JoinHandle<()>) -> Timer {
+        Timer {
+            state,
+            thread: Some(thread),
+        }
+    }
 
     /// Stops the timer if its function has not started yet (Python's `cancel()`).
     ///
@@ -253,6 +280,23 @@ fn fire(state: &AtomicU32, f: impl FnOnce()) {
     f();
 }
 // ANCHOR_END: timer_thread
+
+#[cfg(loom)]
+impl Drop for Timer {
+    /// Joins the timer thread (loom only; see [`Timer::with_thread`]).
+    fn drop(&mut self) {
+        // Not while unwinding from a failed assertion: the model has failed already, and joining
+        // a thread that cannot finish (a timer the model meant to cancel after the assertion)
+        // would pile a loom deadlock report on top of the real failure.
+        if std::thread::panicking() {
+            return;
+        }
+        if let Some(thread) = self.thread.take() {
+            // A panic in `f` fails the loom model on its own; there is nothing to report here.
+            let _ = thread.join();
+        }
+    }
+}
 
 impl fmt::Debug for Timer {
     /// `Timer(pending)`, `Timer(cancelled)`, `Timer(running)` or `Timer(finished)`.

@@ -3,10 +3,10 @@
 
 use std::fmt;
 use std::iter::FusedIterator;
-use std::sync::Arc;
 
 use super::TaskError;
 use crate::Queue;
+use crate::sync::Arc;
 
 /// The iterator returned by [`Pool::imap_unordered`](crate::Pool::imap_unordered): one result per item, in completion
 /// order. Dropping it early does not cancel the tasks.

@@ -22,13 +22,13 @@ mod worker;
 use std::fmt;
 use std::mem;
 use std::num::NonZero;
-use std::sync::Arc;
-use std::thread::{self, JoinHandle};
 
 pub use error::{PoolClosed, TaskError, TaskPanicked};
 pub use imap::ImapUnordered;
 pub use result::AsyncResult;
 
+use crate::sync::Arc;
+use crate::sync::thread::{self, JoinHandle};
 use crate::{Lock, Queue, ShutDown};
 use result::Slot;
 use task::{Job, Task};
@@ -53,7 +53,7 @@ use worker::Shared;
 /// ```
 ///
 /// Tasks are `'static` closures (Python pickles them; here they are moved into the pool), so
-/// they own what they use, or share it in an [`Arc`]. A task that panics gives
+/// they own what they use, or share it in an [`Arc`](std::sync::Arc). A task that panics gives
 /// `Err(TaskError::Panicked(_))` with the panic message, and the pool keeps working.
 ///
 /// # From Python
@@ -375,7 +375,7 @@ impl Pool {
 impl Default for Pool {
     /// One worker per CPU, as Python's `Pool()` (`os.cpu_count()`); 1 if that is unknown.
     fn default() -> Pool {
-        Pool::new(thread::available_parallelism().map_or(1, NonZero::get))
+        Pool::new(std::thread::available_parallelism().map_or(1, NonZero::get))
     }
 }
 

@@ -7,10 +7,10 @@
 //! stored value visible) and only then take the lock.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::TaskError;
+use crate::sync::Arc;
 use crate::{Event, Lock};
 
 /// What a task produced, or why it produced nothing.

@@ -2,11 +2,13 @@
 //! exited.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Arc;
-use std::thread::{self, JoinHandle};
 
 use super::task::Job;
-use crate::sync::{AtomicUsize, Ordering::AcqRel};
+use crate::sync::{
+    Arc, AtomicUsize,
+    Ordering::AcqRel,
+    thread::{self, JoinHandle},
+};
 use crate::{Event, Queue};
 
 /// What the workers share with the pool.
