@@ -5,12 +5,17 @@
 
 mod common;
 
+use std::process::Stdio;
 use std::time::Duration;
 
 use common::guarded;
 use synclab::process::{self, Child, Command, Event, Lock, Queue, Shared};
 
-/// Starts this test binary again as `role`, running only `test`, with `regions` shared.
+/// Starts this test binary again as `role`, running only `test`, with the regions `share` adds.
+///
+/// The child's stdout (libtest's "running 1 test" and its own "test result" line) goes nowhere,
+/// so the parent's test report counts only the parent's tests; its stderr, where a failing
+/// child's panic message goes, is the parent's.
 fn spawn_child(
     test: &str,
     role: &str,
@@ -23,6 +28,7 @@ fn spawn_child(
         cmd.env(k, v);
     }
     share(&mut cmd);
+    cmd.stdout(Stdio::null());
     cmd.spawn().expect("spawn the child")
 }
 
