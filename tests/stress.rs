@@ -1,6 +1,7 @@
-//! Stress tests: every primitive under 4× oversubscription ([`THREADS`] = 8 threads on CI's 2
+//! Stress tests: the primitives under 4× oversubscription ([`THREADS`] = 8 threads on CI's 2
 //! cores), each followed by a conservation check (counts and sums add up, nothing lost or seen
-//! twice).
+//! twice). `BoundedSemaphore`, `LifoQueue`, `PriorityQueue` and `Timer` are in
+//! `stress_kinds.rs`.
 //!
 //! # Run length
 //!
@@ -23,52 +24,10 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::thread;
-use std::time::{Duration, Instant};
 
-use common::{Status, guarded};
+use common::guarded;
+use common::stress::{CAP, Run, THREADS, every};
 use synclab::{Barrier, Condition, Event, Lock, Pool, Queue, RLock, Semaphore};
-
-/// Threads per test: 4× CI's 2 cores.
-const THREADS: usize = 8;
-/// Iteration cap per thread (per loop), whatever the run length.
-const CAP: usize = 2_000_000;
-/// Status lines are refreshed once every this many iterations.
-const STATUS_EVERY: usize = 1024;
-
-/// The run length: `SYNCLAB_STRESS_MS` (default 200 ms).
-fn run_length() -> Duration {
-    let ms = std::env::var("SYNCLAB_STRESS_MS")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(200);
-    Duration::from_millis(ms)
-}
-
-/// When a test's loops stop: at the deadline or after [`CAP`] iterations.
-#[derive(Clone, Copy)]
-struct Run {
-    end: Instant,
-}
-
-impl Run {
-    fn start() -> Run {
-        Run {
-            end: Instant::now() + run_length(),
-        }
-    }
-
-    /// `true` while iteration `i` should run.
-    fn more(&self, i: usize) -> bool {
-        i < CAP && Instant::now() < self.end
-    }
-}
-
-/// Refreshes `who`'s status line every [`STATUS_EVERY`] iterations.
-fn every(status: &Status, who: &str, i: usize, what: &str) {
-    if i % STATUS_EVERY == 0 {
-        status.set(who, format!("iteration {i}: {what}"));
-    }
-}
 
 #[test]
 fn lock_counter() {

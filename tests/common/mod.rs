@@ -2,6 +2,8 @@
 //! with a diagnostic instead of a hung CI job.
 #![allow(dead_code)]
 
+pub mod stress;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
