@@ -64,15 +64,24 @@ impl Chan for Cb {
     }
 }
 
-/// `items` items from `p` producers to `c` consumers; wall time.
+/// `items` items from `p` producers to `c` consumers; wall time, spawning included. With
+/// `START=barrier`: spawned first, released by a barrier, clock read by this thread after its
+/// `wait` (what `benches/common`'s `timed_threads` did until tuning-log entry 9).
 fn queue_run<Q: Chan>(cap: Option<usize>, p: usize, c: usize, items: u64) -> Duration {
     let q = Q::make(cap);
-    let per_p = items / p as u64;
-    let per_c = items / c as u64;
-    let start = Instant::now();
+    let (per_p, per_c) = (items / p as u64, items / c as u64);
+    let barrier = std::env::var("START").is_ok_and(|s| s == "barrier");
+    let gate = std::sync::Barrier::new(p + c + 1);
+    let wait = || {
+        if barrier {
+            gate.wait();
+        }
+    };
+    let mut start = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..p {
             s.spawn(|| {
+                wait();
                 for i in 0..per_p {
                     q.put(i);
                 }
@@ -80,12 +89,17 @@ fn queue_run<Q: Chan>(cap: Option<usize>, p: usize, c: usize, items: u64) -> Dur
         }
         for _ in 0..c {
             s.spawn(|| {
+                wait();
                 let mut sum = 0u64;
                 for _ in 0..per_c {
                     sum = sum.wrapping_add(q.get());
                 }
                 black_box(sum);
             });
+        }
+        wait();
+        if barrier {
+            start = Instant::now();
         }
     });
     start.elapsed()
@@ -370,6 +384,15 @@ fn main() {
             );
         }
         println!();
+        if std::env::var("RAW").is_ok() {
+            // Every round's time per unit, sorted: the distribution behind the median.
+            for (i, (name, _)) in case.contenders.iter().enumerate() {
+                let mut t = times[i].clone();
+                t.sort_by(f64::total_cmp);
+                let t: Vec<String> = t.iter().map(|x| format!("{x:.0}")).collect();
+                println!("    {name:12} {}", t.join(" "));
+            }
+        }
         if stop.load(Ordering::Relaxed) {
             break;
         }
