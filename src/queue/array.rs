@@ -259,6 +259,28 @@ impl<T> Ring<T> {
         }
     }
 
+    /// `Store::may_push`: the slot at `tail` is empty for this lap, or the ring is closed. Two
+    /// loads (the producers' own `tail` line and the slot the consumer frees), no fence and no
+    /// load of `head`: a producer waiting on a full ring leaves the consumers' line alone.
+    #[inline]
+    pub(crate) fn may_push(&self) -> bool {
+        // Relaxed: a guess; `try_push` validates it.
+        let tail = self.tail.load(Relaxed);
+        tail & self.mark_bit != 0
+            || self.slots[tail & (self.mark_bit - 1)].stamp.load(Relaxed) == tail
+    }
+
+    /// `Store::may_pop`: the slot at `head` holds this lap's item. It does not look at `tail`
+    /// (the producers' line) for the closed mark: a getter that is spinning when the ring
+    /// closes sees it in the real attempt it makes when its backoff completes, a few
+    /// microseconds later, before it would sleep.
+    #[inline]
+    pub(crate) fn may_pop(&self) -> bool {
+        // Relaxed: a guess; `try_pop` validates it (and waits for any write in flight).
+        let head = self.head.load(Relaxed);
+        self.slots[head & (self.mark_bit - 1)].stamp.load(Relaxed) == head.wrapping_add(1)
+    }
+
     /// Items in the ring (reserved slots included), from a consistent pair of stamps.
     pub(crate) fn len(&self) -> usize {
         loop {

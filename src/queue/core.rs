@@ -7,7 +7,10 @@
 //! (<https://github.com/crossbeam-rs/crossbeam/tree/master/crossbeam-channel/src/flavors>).
 //!
 //! Sleeping and waking go through [`Waiters`] (`waiters.rs`, which documents the handshake that
-//! keeps wakeups from being lost).
+//! keeps wakeups from being lost). While it snoozes before registering, a blocked caller asks
+//! the store's load-only guess ([`Store::may_push`], [`Store::may_pop`]) and makes a real
+//! attempt only when it says yes; the guesses take no part in the handshake: the re-check after
+//! registering and the first attempt after a sleep are always real attempts.
 //!
 //! # Task accounting
 //!
@@ -72,6 +75,21 @@ pub(crate) trait Store {
     fn is_closed(&self) -> bool;
     /// How many items the store has accepted since it was made (wrapping at `usize::MAX`).
     fn pushed(&self) -> usize;
+    /// A guess, from loads only, whether [`Store::try_push`] could succeed now (or report
+    /// `Closed`). The core asks it while it spins on a full store, so that the wait reads the
+    /// one line the other side will write when room appears instead of re-running `try_push`
+    /// (a fence and a load of the consumers' `head` line per look). `false` may be wrong: it
+    /// only delays the next real attempt, and the core always makes one before it sleeps.
+    #[inline]
+    fn may_push(&self) -> bool {
+        true
+    }
+    /// The same guess for [`Store::try_pop`], asked while the store is empty (it may miss a
+    /// `close`: the attempt made when the backoff completes sees it).
+    #[inline]
+    fn may_pop(&self) -> bool {
+        true
+    }
 }
 
 /// `true` once `deadline` has passed (`None` never passes).
@@ -146,21 +164,26 @@ impl<S: Store> Core<S> {
         let mut backoff = Backoff::new();
         let mut registered = None;
         loop {
-            match self.store.try_push(item) {
-                Ok(()) => {
-                    if registered.is_some() {
-                        self.putters.cancel();
+            // While snoozing, look first (loads only) and try only when room may be there; the
+            // re-check after registering (step 3) and the first try after a sleep always try.
+            let spinning = registered.is_none() && !backoff.is_completed();
+            if !spinning || self.store.may_push() {
+                match self.store.try_push(item) {
+                    Ok(()) => {
+                        if registered.is_some() {
+                            self.putters.cancel();
+                        }
+                        self.getters.notify_one();
+                        return Ok(());
                     }
-                    self.getters.notify_one();
-                    return Ok(());
-                }
-                Err(PushError::Closed(it)) => {
-                    if registered.is_some() {
-                        self.putters.cancel();
+                    Err(PushError::Closed(it)) => {
+                        if registered.is_some() {
+                            self.putters.cancel();
+                        }
+                        return Err(PutError::ShutDown(it));
                     }
-                    return Err(PutError::ShutDown(it));
+                    Err(PushError::Full(it)) => item = it,
                 }
-                Err(PushError::Full(it)) => item = it,
             }
             if let Some(seq) = registered.take() {
                 // The re-check (step 3) failed too: sleep.
@@ -198,21 +221,25 @@ impl<S: Store> Core<S> {
         let mut backoff = Backoff::new();
         let mut registered = None;
         loop {
-            match self.store.try_pop() {
-                Ok(item) => {
-                    if registered.is_some() {
-                        self.getters.cancel();
+            // As in `push_contended`: while snoozing, look before trying.
+            let spinning = registered.is_none() && !backoff.is_completed();
+            if !spinning || self.store.may_pop() {
+                match self.store.try_pop() {
+                    Ok(item) => {
+                        if registered.is_some() {
+                            self.getters.cancel();
+                        }
+                        self.popped();
+                        return Ok(item);
                     }
-                    self.popped();
-                    return Ok(item);
-                }
-                Err(PopError::Closed) => {
-                    if registered.is_some() {
-                        self.getters.cancel();
+                    Err(PopError::Closed) => {
+                        if registered.is_some() {
+                            self.getters.cancel();
+                        }
+                        return Err(GetError::ShutDown);
                     }
-                    return Err(GetError::ShutDown);
+                    Err(PopError::Empty) => {}
                 }
-                Err(PopError::Empty) => {}
             }
             if let Some(seq) = registered.take() {
                 // The re-check (step 3) failed too: sleep.

@@ -67,6 +67,22 @@ impl<T> Store for Fifo<T> {
         }
     }
 
+    #[inline]
+    fn may_push(&self) -> bool {
+        match self {
+            Fifo::Bounded(r) => r.may_push(),
+            Fifo::Unbounded(_) => true,
+        }
+    }
+
+    #[inline]
+    fn may_pop(&self) -> bool {
+        match self {
+            Fifo::Bounded(r) => r.may_pop(),
+            Fifo::Unbounded(_) => true,
+        }
+    }
+
     fn pushed(&self) -> usize {
         match self {
             Fifo::Bounded(r) => r.pushed(),
