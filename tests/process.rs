@@ -260,6 +260,49 @@ fn lock_from_threads_in_one_process() {
     assert!(lock.lock_timeout(Duration::MAX).is_some());
 }
 
+#[test]
+fn queue_from_threads_four_putters_four_getters_one_slot() {
+    // In-process use (also under Miri): eight threads through one slot, so most operations find
+    // the ring full or empty and sleep. Putters and getters wake only the sleepers no wake is on
+    // its way to yet (`Sleepers` claims); every item must still come out exactly once, and
+    // under the watchdog a lost wake shows up as a stall, each costing a 50 ms sleep slice.
+    guarded("process queue, 4 putters 4 getters, 1 slot", |status| {
+        let q = Box::new(Queue::<u64, 1>::new());
+        let n = common::scaled(5_000) as u64;
+        let got: Vec<u64> = std::thread::scope(|s| {
+            for p in 0..4u64 {
+                let (q, status) = (&q, status.clone());
+                s.spawn(move || {
+                    status.set(format!("putter {p}"), "putting");
+                    for i in 0..n {
+                        q.put(p * n + i).unwrap();
+                    }
+                    status.set(format!("putter {p}"), "done");
+                });
+            }
+            let getters: Vec<_> = (0..4)
+                .map(|g| {
+                    let (q, status) = (&q, status.clone());
+                    s.spawn(move || {
+                        status.set(format!("getter {g}"), "getting");
+                        let mine: Vec<u64> = (0..n).map(|_| q.get().unwrap()).collect();
+                        status.set(format!("getter {g}"), "done");
+                        mine
+                    })
+                })
+                .collect();
+            getters
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        let mut got = got;
+        got.sort_unstable();
+        assert!(got.iter().copied().eq(0..4 * n), "each item exactly once");
+        assert!(q.is_empty());
+    });
+}
+
 /// Regression: the pid is cached per process, and a child made by a bare `fork` (a user's, not
 /// synclab's) used to inherit the parent's cached pid, so a lock it took named its parent as the
 /// holder and a SIGKILL of the child could never be detected. A `pthread_atfork` handler now

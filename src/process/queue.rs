@@ -8,7 +8,7 @@
 //! | word | values | meaning |
 //! |---|---|---|
 //! | `ring.state` | `head << 32 \| len` | where the oldest item is, and how many there are: **the commit word** |
-//! | `ring.getters`, `ring.putters` | `0..` | how many may sleep on `not_empty` / `not_full` (under the lock) |
+//! | `ring.getters`, `ring.putters` | `registered`, `claimed`: `0..` | who may sleep on `not_empty` / `not_full`, and how many wakes are on their way (under the lock; table at `Sleepers`) |
 //! | `ring.shut` | `0` or `1` | shut down (under the lock) |
 //! | `not_empty` | wraps | bumped (under the lock) by every put and by `shutdown`; getters sleep on it |
 //! | `not_full` | wraps | bumped (under the lock) by every get and by `shutdown`; putters sleep on it |
@@ -24,6 +24,8 @@
 //! lock, then sleeps on the value it read. A putter bumps `not_empty` and reads `getters` under
 //! the same lock, so either the getter registered first (the putter wakes one, and the value has
 //! changed, so the futex cannot sleep through it) or the put came first (the getter saw the item).
+//! A putter wakes only while some registered getter has no wake on its way yet (a *claim*, see
+//! `Sleepers` in `ring.rs`): one wake per sleep, not one per put until the woken getter runs.
 //! Sleeps last at most a [`SLICE`](super::lock::SLICE): a woken process that is killed before it
 //! takes its item cannot leave the others asleep for longer than that.
 
@@ -32,7 +34,7 @@ use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
 
 use super::lock::SLICE;
-use super::ring::{Ring, STALL_IN_PUT, stall_half_written};
+use super::ring::{Ring, STALL_IN_PUT, Sleepers, stall_half_written};
 use super::{Lock, LockGuard, OwnerDied, Shareable, sys};
 use crate::sync::{
     AtomicU32, AtomicU64,
@@ -128,8 +130,8 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
         Queue {
             ring: Lock::new(Ring {
                 state: AtomicU64::new(0),
-                getters: AtomicU32::new(0),
-                putters: AtomicU32::new(0),
+                getters: Sleepers::new(),
+                putters: Sleepers::new(),
                 shut: AtomicU32::new(0),
                 slots: [const { MaybeUninit::uninit() }; N],
             }),
@@ -150,7 +152,7 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
         loop {
             let mut ring = self.ring();
             if std::mem::take(&mut registered) {
-                *ring.putters.get_mut() -= 1;
+                ring.putters.leave();
             }
             if *ring.shut.get_mut() != 0 {
                 return Err(PutError::ShutDown(item));
@@ -167,7 +169,7 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
                 ring.commit(head, len + 1); // the item becomes visible here, all at once
                 // Relaxed: getters read it under the same lock.
                 self.not_empty.fetch_add(1, Relaxed);
-                let wake = *ring.getters.get_mut() > 0;
+                let wake = ring.getters.claim();
                 drop(ring);
                 if wake {
                     sys::wake_one(&self.not_empty);
@@ -181,7 +183,7 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
                 });
             }
             let seen = self.not_full.load(Relaxed);
-            *ring.putters.get_mut() += 1;
+            ring.putters.register();
             registered = true;
             drop(ring);
             sys::wait(&self.not_full, seen, patience.next_wake());
@@ -195,7 +197,7 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
         loop {
             let mut ring = self.ring();
             if std::mem::take(&mut registered) {
-                *ring.getters.get_mut() -= 1;
+                ring.getters.leave();
             }
             let (head, len) = ring.head_len();
             if len > 0 {
@@ -203,7 +205,7 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
                 let item = unsafe { ring.slots[head].assume_init() };
                 ring.commit((head + 1) % N, len - 1); // the slot is free from here on
                 self.not_full.fetch_add(1, Relaxed); // Relaxed: read under the lock
-                let wake = *ring.putters.get_mut() > 0;
+                let wake = ring.putters.claim();
                 drop(ring);
                 if wake {
                     sys::wake_one(&self.not_full);
@@ -220,7 +222,7 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
                 });
             }
             let seen = self.not_empty.load(Relaxed);
-            *ring.getters.get_mut() += 1;
+            ring.getters.register();
             registered = true;
             drop(ring);
             sys::wait(&self.not_empty, seen, patience.next_wake());
@@ -436,7 +438,7 @@ mod tests {
         let q = Queue::<u8, 1>::new();
         std::thread::scope(|s| {
             let h = s.spawn(|| q.get());
-            while q.ring().getters.load(Relaxed) == 0 {
+            while q.ring().getters.registered() == 0 {
                 std::thread::yield_now();
             }
             q.shutdown();

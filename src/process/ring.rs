@@ -15,8 +15,10 @@ use crate::sync::{
 pub(super) struct Ring<T, const N: usize> {
     /// `head << 32 | len`, stored last by every put and get (the commit).
     pub(super) state: AtomicU64,
-    pub(super) getters: AtomicU32,
-    pub(super) putters: AtomicU32,
+    /// Getters that may sleep on `not_empty`.
+    pub(super) getters: Sleepers,
+    /// Putters that may sleep on `not_full`.
+    pub(super) putters: Sleepers,
     pub(super) shut: AtomicU32,
     pub(super) slots: [MaybeUninit<T>; N],
 }
@@ -36,6 +38,64 @@ impl<T, const N: usize> Ring<T, N> {
         // takes the lock over from us after a SIGKILL sees either the whole operation or none.
         self.state
             .store(((head as u64) << 32) | len as u64, Release);
+    }
+}
+
+/// Who may be asleep on one of the queue's sequence words, kept under the queue's lock.
+///
+/// | word | `+1` by | `-1` by |
+/// |---|---|---|
+/// | `registered` | a thread about to sleep ([`register`](Self::register)) | that thread, back under the lock ([`leave`](Self::leave)) |
+/// | `claimed` | the other side, bumping the word and waking one ([`claim`](Self::claim)) | a thread back under the lock, if non-zero |
+///
+/// `registered - claimed` bounds the sleepers that no wake is on its way to, so the other side
+/// wakes only while it is non-zero: one `futex_wake` per sleep, instead of one per operation
+/// until the woken thread gets a core and the lock back (the same claim as the in-process
+/// queue's `Waiters`). Why no wakeup is lost: a claim bumps the sequence word under the lock,
+/// so every registered thread not yet asleep returns from its futex wait at once, and the wake
+/// that follows releases one sleeper (or a newcomer that registered after the bump, which adds
+/// one to `registered` itself); a thread coming back is awake, so taking one from each count
+/// keeps the bound. A process killed while registered leaves one stale unit: at most one wasted
+/// wake per sleep, never a missed one. And no sleep is longer than a `SLICE` anyway.
+#[repr(C)]
+pub(super) struct Sleepers {
+    registered: AtomicU32,
+    claimed: AtomicU32,
+}
+
+impl Sleepers {
+    pub(super) const fn new() -> Sleepers {
+        Sleepers {
+            registered: AtomicU32::new(0),
+            claimed: AtomicU32::new(0),
+        }
+    }
+
+    /// This thread will sleep on the word (whose value it read under the lock).
+    pub(super) fn register(&mut self) {
+        *self.registered.get_mut() += 1;
+    }
+
+    /// A registered thread is back under the lock (woken, timed out, or never asleep).
+    pub(super) fn leave(&mut self) {
+        *self.registered.get_mut() -= 1;
+        let claimed = self.claimed.get_mut();
+        *claimed = claimed.saturating_sub(1);
+    }
+
+    /// After bumping the word: `true` if a sleeper needs a wake (and counts it as sent).
+    pub(super) fn claim(&mut self) -> bool {
+        let (registered, claimed) = (*self.registered.get_mut(), self.claimed.get_mut());
+        let unclaimed = registered > *claimed;
+        *claimed += u32::from(unclaimed);
+        unclaimed
+    }
+
+    /// How many threads are registered (a test's look).
+    #[cfg(test)]
+    pub(super) fn registered(&self) -> u32 {
+        // Relaxed: read under the lock, or as a hint.
+        self.registered.load(Relaxed)
     }
 }
 
