@@ -57,6 +57,7 @@ impl<T, const N: usize> Ring<T, N> {
 /// one to `registered` itself); a thread coming back is awake, so taking one from each count
 /// keeps the bound. A process killed while registered leaves one stale unit: at most one wasted
 /// wake per sleep, never a missed one. And no sleep is longer than a `SLICE` anyway.
+// ANCHOR: sleepers
 #[repr(C)]
 pub(super) struct Sleepers {
     registered: AtomicU32,
@@ -90,9 +91,12 @@ impl Sleepers {
         *claimed += u32::from(unclaimed);
         unclaimed
     }
+}
+// ANCHOR_END: sleepers
 
+#[cfg(test)]
+impl Sleepers {
     /// How many threads are registered (a test's look).
-    #[cfg(test)]
     pub(super) fn registered(&self) -> u32 {
         // Relaxed: read under the lock, or as a hint.
         self.registered.load(Relaxed)
