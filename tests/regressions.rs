@@ -14,6 +14,18 @@
 //! - `src/timer.rs` unit tests: the cancel-after-deadline race that a `swap` instead of the
 //!   compare-exchange would lose (0468b6a).
 //!
+//! - `tests/loom_event.rs` (every model, through its `model` helper): after `Event::wait` began
+//!   to spin 8 times and yield once before sleeping (11bf0be), the yield made loom run the
+//!   setter to the end first in every execution, so `set_clear_set_never_strands_a_waiter`
+//!   never reached the futex sleep and the helper's "some execution slept" check failed in CI.
+//!   Under loom the brief spin now neither spins nor yields (3228b89).
+//! - `tests/process.rs::lock_taken_in_a_forked_child_records_the_childs_pid`: a bare `fork`ed
+//!   child kept the parent's cached pid, so its locks named the parent as holder (c850c94).
+//! - `tests/process.rs::queue_from_threads_four_putters_four_getters_one_slot`: the
+//!   process queue woke a registered getter on every put until it ran again (about 1.7
+//!   `futex` calls per item with ten producers); the claims that fixed it (7a771ed) are what
+//!   this test exercises: a claim that is never given back stalls it into the watchdog.
+//!
 //! Not testable here: the FreeBSD `_umtx_op` timeout overflow (a495922) needs FreeBSD; CI only
 //! type-checks that backend.
 #![cfg(not(loom))]
