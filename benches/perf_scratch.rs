@@ -11,6 +11,7 @@
 //!
 //! Groups (a FILTER is a substring of a name): `queue/{bounded,unbounded}/{spsc,2p2c,4p4c}`,
 //! `lock/uncontended`, `lock/contended{2,4,8}`, `cond/notify_no_waiter`, `event/pingpong`.
+//! Environment: `ITEMS`, `ONLY`, `START`, `PIN`, `RAW` (tuning log, entries 8 and 9).
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,6 +65,22 @@ impl Chan for Cb {
     }
 }
 
+/// With `PIN=split`, producers run on CPU 0 and consumers on CPU 1; with `PIN=one`, all on CPU 0.
+fn pin(producer: bool) {
+    let cpu = match std::env::var("PIN").as_deref() {
+        Ok("split") => usize::from(!producer),
+        Ok("one") => 0,
+        _ => return,
+    };
+    // SAFETY: a zeroed `cpu_set_t` is a valid empty set; CPU_SET and sched_setaffinity only
+    // read and write that set and this thread's affinity.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
 /// `items` items from `p` producers to `c` consumers; wall time, spawning included. With
 /// `START=barrier`: spawned first, released by a barrier, clock read by this thread after its
 /// `wait` (what `benches/common`'s `timed_threads` did until tuning-log entry 9).
@@ -81,6 +98,7 @@ fn queue_run<Q: Chan>(cap: Option<usize>, p: usize, c: usize, items: u64) -> Dur
     std::thread::scope(|s| {
         for _ in 0..p {
             s.spawn(|| {
+                pin(true);
                 wait();
                 for i in 0..per_p {
                     q.put(i);
@@ -89,6 +107,7 @@ fn queue_run<Q: Chan>(cap: Option<usize>, p: usize, c: usize, items: u64) -> Dur
         }
         for _ in 0..c {
             s.spawn(|| {
+                pin(false);
                 wait();
                 let mut sum = 0u64;
                 for _ in 0..per_c {
@@ -105,130 +124,8 @@ fn queue_run<Q: Chan>(cap: Option<usize>, p: usize, c: usize, items: u64) -> Dur
     start.elapsed()
 }
 
-// ---------------------------------------------------------------- locks
-
-trait BenchLock: Sync + Default {
-    fn incr(&self);
-}
-impl BenchLock for synclab::Lock<u64> {
-    #[inline]
-    fn incr(&self) {
-        *self.lock() += 1;
-    }
-}
-impl BenchLock for std::sync::Mutex<u64> {
-    #[inline]
-    fn incr(&self) {
-        *self.lock().unwrap() += 1;
-    }
-}
-impl BenchLock for parking_lot::Mutex<u64> {
-    #[inline]
-    fn incr(&self) {
-        *self.lock() += 1;
-    }
-}
-
-fn lock_uncontended<L: BenchLock>(iters: u64) -> Duration {
-    let l = L::default();
-    let start = Instant::now();
-    for _ in 0..iters {
-        black_box(&l).incr();
-    }
-    start.elapsed()
-}
-
-fn lock_contended<L: BenchLock>(threads: usize, iters: u64) -> Duration {
-    let l = L::default();
-    let per = iters / threads as u64;
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                for _ in 0..per {
-                    l.incr();
-                }
-            });
-        }
-    });
-    start.elapsed()
-}
-
-// ---------------------------------------------------------------- condition, event
-
-fn cond_synclab(iters: u64) -> Duration {
-    let c = synclab::Condition::new();
-    let start = Instant::now();
-    for _ in 0..iters {
-        black_box(&c).notify_one();
-    }
-    start.elapsed()
-}
-
-fn cond_std(iters: u64) -> Duration {
-    let c = std::sync::Condvar::new();
-    let start = Instant::now();
-    for _ in 0..iters {
-        black_box(&c).notify_one();
-    }
-    start.elapsed()
-}
-
-/// Two threads hand a turn back and forth `iters` times through two events.
-fn event_synclab(iters: u64) -> Duration {
-    let ping = synclab::Event::new();
-    let pong = synclab::Event::new();
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            for _ in 0..iters {
-                ping.wait();
-                ping.clear();
-                pong.set();
-            }
-        });
-        for _ in 0..iters {
-            ping.set();
-            pong.wait();
-            pong.clear();
-        }
-    });
-    start.elapsed()
-}
-
-struct StdEvent(std::sync::Mutex<bool>, std::sync::Condvar);
-impl StdEvent {
-    fn new() -> Self {
-        StdEvent(std::sync::Mutex::new(false), std::sync::Condvar::new())
-    }
-    fn set(&self) {
-        *self.0.lock().unwrap() = true;
-        self.1.notify_all();
-    }
-    fn wait_clear(&self) {
-        let mut g = self.1.wait_while(self.0.lock().unwrap(), |s| !*s).unwrap();
-        *g = false;
-    }
-}
-
-fn event_std(iters: u64) -> Duration {
-    let ping = StdEvent::new();
-    let pong = StdEvent::new();
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            for _ in 0..iters {
-                ping.wait_clear();
-                pong.set();
-            }
-        });
-        for _ in 0..iters {
-            ping.set();
-            pong.wait_clear();
-        }
-    });
-    start.elapsed()
-}
+mod scratch;
+use scratch::{cond_std, cond_synclab, event_std, event_synclab, lock_contended, lock_uncontended};
 
 // ---------------------------------------------------------------- driver
 

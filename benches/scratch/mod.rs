@@ -1,0 +1,130 @@
+//! `perf_scratch`'s lock, condition and event cases (the queue cases and the driver are in
+//! `benches/perf_scratch.rs`).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------- locks
+
+pub trait BenchLock: Sync + Default {
+    fn incr(&self);
+}
+impl BenchLock for synclab::Lock<u64> {
+    #[inline]
+    fn incr(&self) {
+        *self.lock() += 1;
+    }
+}
+impl BenchLock for std::sync::Mutex<u64> {
+    #[inline]
+    fn incr(&self) {
+        *self.lock().unwrap() += 1;
+    }
+}
+impl BenchLock for parking_lot::Mutex<u64> {
+    #[inline]
+    fn incr(&self) {
+        *self.lock() += 1;
+    }
+}
+
+pub fn lock_uncontended<L: BenchLock>(iters: u64) -> Duration {
+    let l = L::default();
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(&l).incr();
+    }
+    start.elapsed()
+}
+
+pub fn lock_contended<L: BenchLock>(threads: usize, iters: u64) -> Duration {
+    let l = L::default();
+    let per = iters / threads as u64;
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..per {
+                    l.incr();
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+// ---------------------------------------------------------------- condition, event
+
+pub fn cond_synclab(iters: u64) -> Duration {
+    let c = synclab::Condition::new();
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(&c).notify_one();
+    }
+    start.elapsed()
+}
+
+pub fn cond_std(iters: u64) -> Duration {
+    let c = std::sync::Condvar::new();
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(&c).notify_one();
+    }
+    start.elapsed()
+}
+
+/// Two threads hand a turn back and forth `iters` times through two events.
+pub fn event_synclab(iters: u64) -> Duration {
+    let ping = synclab::Event::new();
+    let pong = synclab::Event::new();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..iters {
+                ping.wait();
+                ping.clear();
+                pong.set();
+            }
+        });
+        for _ in 0..iters {
+            ping.set();
+            pong.wait();
+            pong.clear();
+        }
+    });
+    start.elapsed()
+}
+
+struct StdEvent(std::sync::Mutex<bool>, std::sync::Condvar);
+impl StdEvent {
+    fn new() -> Self {
+        StdEvent(std::sync::Mutex::new(false), std::sync::Condvar::new())
+    }
+    fn set(&self) {
+        *self.0.lock().unwrap() = true;
+        self.1.notify_all();
+    }
+    fn wait_clear(&self) {
+        let mut g = self.1.wait_while(self.0.lock().unwrap(), |s| !*s).unwrap();
+        *g = false;
+    }
+}
+
+pub fn event_std(iters: u64) -> Duration {
+    let ping = StdEvent::new();
+    let pong = StdEvent::new();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..iters {
+                ping.wait_clear();
+                pong.set();
+            }
+        });
+        for _ in 0..iters {
+            ping.set();
+            pong.wait_clear();
+        }
+    });
+    start.elapsed()
+}
