@@ -3,22 +3,16 @@
 //! a wait with a deadline returns "timed out" as soon as it would sleep.
 #![cfg(loom)]
 
+#[path = "common/loom.rs"]
+mod loom_model;
+
 use std::time::Duration;
 
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use loom::thread;
+use loom_model::model;
 use synclab::{Barrier, BrokenBarrier};
-
-/// `loom::model`, then a check that some execution really slept in the futex model, so the
-/// model covers the sleep/wake protocol and not only the paths in front of it.
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    loom::model(f);
-    assert!(
-        synclab::futex::loom_sleeps() > 0,
-        "no execution of this model ever slept"
-    );
-}
 
 #[test]
 fn two_threads_two_generations() {

@@ -5,19 +5,13 @@
 //! wakeup leaves a thread asleep forever, which loom reports as a deadlock.
 #![cfg(loom)]
 
+#[path = "common/loom.rs"]
+mod loom_model;
+
 use loom::sync::Arc;
 use loom::thread;
+use loom_model::model;
 use synclab::{Condition, Lock};
-
-/// `loom::model`, then a check that some execution really slept in the futex model, so the
-/// model covers the sleep/wake protocol and not only the paths in front of it.
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    loom::model(f);
-    assert!(
-        synclab::futex::loom_sleeps() > 0,
-        "no execution of this model ever slept"
-    );
-}
 
 // ANCHOR: two_threads
 #[test]

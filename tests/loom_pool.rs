@@ -5,19 +5,13 @@
 //! the state space grows fast with either.
 #![cfg(loom)]
 
+#[path = "common/loom.rs"]
+mod loom_model;
+
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use loom_model::model;
 use synclab::{Pool, TaskError};
-
-/// `loom::model`, then a check that some execution really slept in the futex model, so the
-/// model covers the sleep/wake protocol and not only the paths in front of it.
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    loom::model(f);
-    assert!(
-        synclab::futex::loom_sleeps() > 0,
-        "no execution of this model ever slept"
-    );
-}
 
 #[test]
 fn apply_async_get_close_join() {

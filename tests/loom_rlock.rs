@@ -4,11 +4,15 @@
 //! deadlock. Thread ids come from `loom::thread_local!`, one per model thread.
 #![cfg(loom)]
 
+#[path = "common/loom.rs"]
+mod loom_model;
+
 use std::time::Duration;
 
 use loom::cell::Cell;
 use loom::sync::Arc;
 use loom::thread;
+use loom_model::model;
 use synclab::RLock;
 
 /// Takes the lock twice (re-entrantly) and increments the counter in the inner guard.
@@ -22,16 +26,6 @@ fn nested_increment(lock: &RLock<Cell<u32>>) {
     }
     assert!(lock.is_owned_by_current_thread());
     outer.set(outer.get() + 1);
-}
-
-/// `loom::model`, then a check that some execution really slept in the futex model, so the
-/// model covers the sleep/wake protocol and not only the paths in front of it.
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    loom::model(f);
-    assert!(
-        synclab::futex::loom_sleeps() > 0,
-        "no execution of this model ever slept"
-    );
 }
 
 #[test]

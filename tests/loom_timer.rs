@@ -6,6 +6,9 @@
 //! leaves the timer thread asleep after the model's own threads are done.
 #![cfg(loom)]
 
+#[path = "common/loom.rs"]
+mod loom_model;
+
 use std::time::Duration;
 
 use loom::sync::Arc;
@@ -14,17 +17,8 @@ use loom::sync::atomic::{
     Ordering::{Relaxed, SeqCst},
 };
 use loom::thread;
+use loom_model::model;
 use synclab::Timer;
-
-/// `loom::model`, then a check that some execution really slept in the futex model, so the
-/// model covers the sleep/wake protocol and not only the paths in front of it.
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    loom::model(f);
-    assert!(
-        synclab::futex::loom_sleeps() > 0,
-        "no execution of this model ever slept"
-    );
-}
 
 #[test]
 fn cancel_races_the_deadline() {
