@@ -78,8 +78,12 @@ const FINISHED: u32 = 3; // `f` has returned or panicked
 pub struct Timer {
     /// `PENDING`, `CANCELLED`, `RUNNING` or `FINISHED` (table in the module docs).
     state: Arc<AtomicU32>,
-    /// Under loom only: the timer thread, joined when the handle is dropped (see
-    /// [`Timer::with_thread`]).
+    /// Under loom only: the timer thread, joined when the handle is dropped. loom ends a model's
+    /// execution when its main closure returns and tears down the futex model's table then, so
+    /// every thread must be done with the futex by that time; the timer thread's last step, the
+    /// `wake_all` after `FINISHED`, comes after `wait` has returned. A model must therefore
+    /// cancel or let fire every timer it drops (a `Duration::MAX` timer never cancelled is a
+    /// loom deadlock), and must not drop the last handle from inside `f`.
     #[cfg(loom)]
     thread: Option<thread::JoinHandle<()>>,
 }
@@ -112,32 +116,17 @@ impl Timer {
             .name("synclab-timer".into())
             .spawn(move || fire_after(&shared, deadline, f))
             .expect("Timer::start: the operating system could not create the timer thread");
-        Timer::with_thread(state, thread)
-    }
-    // ANCHOR_END: start
-
-    /// The handle for a timer thread just started. Normally its `JoinHandle` is dropped here,
-    /// which detaches the thread: nothing joins it, and it ends on its own once it has fired or
-    /// seen the cancel.
-    #[cfg(not(loom))]
-    #[inline]
-    fn with_thread(state: Arc<AtomicU32>, _thread: thread::JoinHandle<()>) -> Timer {
-        Timer { state }
-    }
-
-    /// Under loom the `JoinHandle` is kept, and dropping the `Timer` joins the thread. loom ends
-    /// a model's execution when its main closure returns and tears down the futex model's
-    /// table then, so every thread must be done with the futex by that time; the timer thread's
-    /// last step, the `wake_all` after `FINISHED`, comes after `wait` has returned. A model must
-    /// therefore cancel or let fire every timer it drops (a `Duration::MAX` timer that is never
-    /// cancelled is a loom deadlock), and must not drop the last handle from inside `f`.
-    #[cfg(loom)]
-    fn with_thread(state: Arc<AtomicU32>, thread: thread::JoinHandle<()>) -> Timer {
+        // Normally dropping the handle detaches the thread: it ends on its own once it has fired
+        // or seen the cancel. Under loom the `Timer` keeps it and joins it when dropped.
+        #[cfg(not(loom))]
+        drop(thread);
         Timer {
             state,
+            #[cfg(loom)]
             thread: Some(thread),
         }
     }
+    // ANCHOR_END: start
 
     /// Stops the timer if its function has not started yet (Python's `cancel()`).
     ///
@@ -283,7 +272,7 @@ fn fire(state: &AtomicU32, f: impl FnOnce()) {
 
 #[cfg(loom)]
 impl Drop for Timer {
-    /// Joins the timer thread (loom only; see [`Timer::with_thread`]).
+    /// Joins the timer thread (loom only; see the `thread` field).
     fn drop(&mut self) {
         // Not while unwinding from a failed assertion: the model has failed already, and joining
         // a thread that cannot finish (a timer the model meant to cancel after the assertion)
