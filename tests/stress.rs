@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::thread;
 
 use common::guarded;
-use common::stress::{CAP, Run, THREADS, every};
+use common::stress::{CAP, Run, THREADS, every, mpmc};
 use synclab::{Barrier, Condition, Event, Lock, Pool, Queue, RLock, Semaphore};
 
 #[test]
@@ -340,87 +340,14 @@ fn barrier_rounds() {
     });
 }
 
-/// MPMC through `q`: half the threads put unique numbers, half get until the queue is shut
-/// down and drained. Every item comes out exactly once (count and sum; FIFO per producer).
-fn queue_mpmc(name: &str, q: Queue<u64>) {
-    const PRODUCERS: usize = THREADS / 2;
-    guarded(name, |status| {
-        let run = Run::start();
-        let q = &q;
-        let (produced, consumed) = thread::scope(|s| {
-            let producers: Vec<_> = (0..PRODUCERS)
-                .map(|t| {
-                    let status = status.clone();
-                    s.spawn(move || {
-                        let who = format!("producer {t}");
-                        let (mut count, mut sum) = (0u64, 0u64);
-                        let mut i = 0;
-                        while run.more(i) {
-                            every(&status, &who, i, "put");
-                            let item = (t * CAP + i) as u64;
-                            q.put(item).unwrap();
-                            count += 1;
-                            sum += item;
-                            i += 1;
-                        }
-                        status.set(who, "done");
-                        (count, sum)
-                    })
-                })
-                .collect();
-            let consumers: Vec<_> = (0..THREADS - PRODUCERS)
-                .map(|t| {
-                    let status = status.clone();
-                    s.spawn(move || {
-                        let who = format!("consumer {t}");
-                        let (mut count, mut sum) = (0u64, 0u64);
-                        let mut last = [None::<u64>; PRODUCERS];
-                        let mut i = 0;
-                        loop {
-                            every(&status, &who, i, "get");
-                            let Ok(item) = q.get() else { break };
-                            // Items of one producer come out in the order it put them.
-                            let from = item as usize / CAP;
-                            if let Some(prev) = last[from] {
-                                assert!(item > prev, "producer {from}: {item} after {prev}");
-                            }
-                            last[from] = Some(item);
-                            count += 1;
-                            sum += item;
-                            i += 1;
-                        }
-                        status.set(who, "done");
-                        (count, sum)
-                    })
-                })
-                .collect();
-            let add = |a: (u64, u64), b: (u64, u64)| (a.0 + b.0, a.1 + b.1);
-            let p = producers
-                .into_iter()
-                .map(|h| h.join().unwrap())
-                .fold((0, 0), add);
-            status.set("main", "producers joined: shutdown");
-            q.shutdown();
-            let c = consumers
-                .into_iter()
-                .map(|h| h.join().unwrap())
-                .fold((0, 0), add);
-            status.set("main", "done");
-            (p, c)
-        });
-        assert_eq!(produced, consumed);
-        assert!(q.is_empty());
-    });
-}
-
 #[test]
 fn queue_bounded_mpmc_each_item_once() {
-    queue_mpmc("stress queue_bounded_mpmc", Queue::bounded(4));
+    mpmc("stress queue_bounded_mpmc", &Queue::bounded(4), true);
 }
 
 #[test]
 fn queue_unbounded_mpmc_each_item_once() {
-    queue_mpmc("stress queue_unbounded_mpmc", Queue::new());
+    mpmc("stress queue_unbounded_mpmc", &Queue::new(), true);
 }
 
 #[test]

@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::thread;
 use std::time::Duration;
 
-use common::stress::{CAP, Run, THREADS, every};
-use common::{Status, guarded};
-use synclab::{BoundedSemaphore, LifoQueue, PriorityQueue, ShutDown, Timer};
+use common::guarded;
+use common::stress::{CAP, Run, THREADS, every, mpmc};
+use synclab::{BoundedSemaphore, LifoQueue, PriorityQueue, Timer};
 
 #[test]
 fn bounded_semaphore_never_exceeds_its_bound() {
@@ -79,129 +79,24 @@ fn bounded_semaphore_never_exceeds_its_bound() {
     });
 }
 
-/// The queue kinds with unordered (LIFO) or value-ordered (priority) output share one test:
-/// producers put unique numbers, consumers take until shut down and drained, and the multiset
-/// comes out whole (count, sum, sum of squares).
-trait MpmcQueue: Sync {
-    fn put(&self, x: u64) -> Result<(), ShutDown<u64>>;
-    fn get(&self) -> Result<u64, ShutDown>;
-    fn shutdown(&self);
-    fn is_empty(&self) -> bool;
-}
-
-macro_rules! mpmc_queue {
-    ($t:ty) => {
-        impl MpmcQueue for $t {
-            fn put(&self, x: u64) -> Result<(), ShutDown<u64>> {
-                <$t>::put(self, x)
-            }
-            fn get(&self) -> Result<u64, ShutDown> {
-                <$t>::get(self)
-            }
-            fn shutdown(&self) {
-                <$t>::shutdown(self)
-            }
-            fn is_empty(&self) -> bool {
-                <$t>::is_empty(self)
-            }
-        }
-    };
-}
-mpmc_queue!(LifoQueue<u64>);
-mpmc_queue!(PriorityQueue<u64>);
-
-type Tally = (u64, u64, u128);
-
-fn add(a: Tally, b: Tally) -> Tally {
-    (a.0 + b.0, a.1 + b.1, a.2 + b.2)
-}
-
-fn count(t: &mut Tally, x: u64) {
-    *t = add(*t, (1, x, u128::from(x) * u128::from(x)));
-}
-
-fn multiset_mpmc(name: &str, q: &impl MpmcQueue) {
-    const PRODUCERS: usize = THREADS / 2;
-    guarded(name, |status: &Status| {
-        let run = Run::start();
-        let (produced, consumed) = thread::scope(|s| {
-            let producers: Vec<_> = (0..PRODUCERS)
-                .map(|t| {
-                    let status = status.clone();
-                    s.spawn(move || {
-                        let who = format!("producer {t}");
-                        let mut tally = (0, 0, 0);
-                        let mut i = 0;
-                        while run.more(i) {
-                            every(&status, &who, i, "put");
-                            let item = (t * CAP + i) as u64;
-                            q.put(item).unwrap();
-                            count(&mut tally, item);
-                            i += 1;
-                        }
-                        status.set(who, "done");
-                        tally
-                    })
-                })
-                .collect();
-            let consumers: Vec<_> = (0..THREADS - PRODUCERS)
-                .map(|t| {
-                    let status = status.clone();
-                    s.spawn(move || {
-                        let who = format!("consumer {t}");
-                        let mut tally = (0, 0, 0);
-                        let mut i = 0;
-                        loop {
-                            every(&status, &who, i, "get");
-                            let Ok(item) = q.get() else { break };
-                            count(&mut tally, item);
-                            i += 1;
-                        }
-                        status.set(who, "done");
-                        tally
-                    })
-                })
-                .collect();
-            let p = producers
-                .into_iter()
-                .map(|h| h.join().unwrap())
-                .fold((0, 0, 0), add);
-            status.set("main", "producers joined: shutdown");
-            q.shutdown();
-            let c = consumers
-                .into_iter()
-                .map(|h| h.join().unwrap())
-                .fold((0, 0, 0), add);
-            status.set("main", "done");
-            (p, c)
-        });
-        assert!(produced.0 > 0);
-        assert_eq!(
-            produced, consumed,
-            "(count, sum, sum of squares) put vs got"
-        );
-        assert!(q.is_empty());
-    });
-}
-
 #[test]
 fn lifo_queue_bounded_mpmc_each_item_once() {
-    multiset_mpmc("stress lifo_bounded", &LifoQueue::bounded(4));
+    mpmc("stress lifo_bounded", &LifoQueue::bounded(4), false);
 }
 
 #[test]
 fn lifo_queue_unbounded_mpmc_each_item_once() {
-    multiset_mpmc("stress lifo_unbounded", &LifoQueue::new());
+    mpmc("stress lifo_unbounded", &LifoQueue::new(), false);
 }
 
 #[test]
 fn priority_queue_bounded_mpmc_each_item_once() {
-    multiset_mpmc("stress priority_bounded", &PriorityQueue::bounded(4));
+    mpmc("stress priority_bounded", &PriorityQueue::bounded(4), false);
 }
 
 #[test]
 fn priority_queue_unbounded_mpmc_each_item_once() {
-    multiset_mpmc("stress priority_unbounded", &PriorityQueue::new());
+    mpmc("stress priority_unbounded", &PriorityQueue::new(), false);
 }
 
 #[test]
