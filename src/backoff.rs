@@ -20,7 +20,7 @@ use crate::sync::{spin_loop, yield_now};
 ///
 /// 100 is std's figure for its futex mutex: roughly 1–4 µs of `PAUSE` on current x86, about the
 /// cost of one futex sleep/wake round trip, so spinning longer than this cannot win. Tune it with
-/// the benchmarks (`cargo bench --bench quick`), never by guessing.
+/// the benchmarks (`cargo xtask bench semaphore`), never by guessing.
 #[cfg(not(loom))]
 pub(crate) const SPIN_LIMIT: u32 = 100;
 /// Under loom, no spin: sleep at once. Every spin is a loom yield, and loom runs a thread that
