@@ -41,7 +41,8 @@ impl<T, const N: usize> Ring<T, N> {
     }
 }
 
-/// Who may be asleep on one of the queue's sequence words, kept under the queue's lock.
+/// Who may be asleep on one of the queue's sequence words. Plain counters: only ever read and
+/// written under the queue's lock, which orders them between processes.
 ///
 /// | word | `+1` by | `-1` by |
 /// |---|---|---|
@@ -60,35 +61,33 @@ impl<T, const N: usize> Ring<T, N> {
 // ANCHOR: sleepers
 #[repr(C)]
 pub(super) struct Sleepers {
-    registered: AtomicU32,
-    claimed: AtomicU32,
+    registered: u32,
+    claimed: u32,
 }
 
 impl Sleepers {
     pub(super) const fn new() -> Sleepers {
         Sleepers {
-            registered: AtomicU32::new(0),
-            claimed: AtomicU32::new(0),
+            registered: 0,
+            claimed: 0,
         }
     }
 
     /// This thread will sleep on the word (whose value it read under the lock).
     pub(super) fn register(&mut self) {
-        *self.registered.get_mut() += 1;
+        self.registered += 1;
     }
 
     /// A registered thread is back under the lock (woken, timed out, or never asleep).
     pub(super) fn leave(&mut self) {
-        *self.registered.get_mut() -= 1;
-        let claimed = self.claimed.get_mut();
-        *claimed = claimed.saturating_sub(1);
+        self.registered -= 1;
+        self.claimed = self.claimed.saturating_sub(1);
     }
 
     /// After bumping the word: `true` if a sleeper needs a wake (and counts it as sent).
     pub(super) fn claim(&mut self) -> bool {
-        let (registered, claimed) = (*self.registered.get_mut(), self.claimed.get_mut());
-        let unclaimed = registered > *claimed;
-        *claimed += u32::from(unclaimed);
+        let unclaimed = self.registered > self.claimed;
+        self.claimed += u32::from(unclaimed);
         unclaimed
     }
 }
@@ -96,10 +95,9 @@ impl Sleepers {
 
 #[cfg(test)]
 impl Sleepers {
-    /// How many threads are registered (a test's look).
+    /// How many threads are registered (a test's look, under the lock).
     pub(super) fn registered(&self) -> u32 {
-        // Relaxed: read under the lock, or as a hint.
-        self.registered.load(Relaxed)
+        self.registered
     }
 }
 
