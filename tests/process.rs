@@ -269,7 +269,7 @@ fn queue_from_threads_four_putters_four_getters_one_slot() {
     guarded("process queue, 4 putters 4 getters, 1 slot", |status| {
         let q = Box::new(Queue::<u64, 1>::new());
         let n = common::scaled(5_000) as u64;
-        let got: Vec<u64> = std::thread::scope(|s| {
+        let mut got: Vec<u64> = std::thread::scope(|s| {
             for p in 0..4u64 {
                 let (q, status) = (&q, status.clone());
                 s.spawn(move || {
@@ -296,7 +296,6 @@ fn queue_from_threads_four_putters_four_getters_one_slot() {
                 .flat_map(|h| h.join().unwrap())
                 .collect()
         });
-        let mut got = got;
         got.sort_unstable();
         assert!(got.iter().copied().eq(0..4 * n), "each item exactly once");
         assert!(q.is_empty());

@@ -13,7 +13,6 @@
 //!   the queue's notifier load (fixed in 021c613; see below for the real-thread test).
 //! - `src/timer.rs` unit tests: the cancel-after-deadline race that a `swap` instead of the
 //!   compare-exchange would lose (0468b6a).
-//!
 //! - `tests/loom_event.rs` (every model, through its `model` helper): after `Event::wait` began
 //!   to spin 8 times and yield once before sleeping (11bf0be), the yield made loom run the
 //!   setter to the end first in every execution, so `set_clear_set_never_strands_a_waiter`
