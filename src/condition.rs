@@ -1,4 +1,5 @@
-//! `Condition`: Python's `threading.Condition`, a condition variable used with a [`Lock`].
+//! `Condition`: Python's `threading.Condition`, a condition variable used with a [`Lock`] or,
+//! as Python's `Condition()` does by default, an [`RLock`](crate::RLock).
 //!
 //! Two words (the design of chapter 9 of *Rust Atomics and Locks*, second version):
 //!
@@ -23,22 +24,37 @@
 //! and then sleeps, would miss them (std's futex condvar has the same property). Like spurious
 //! wakeups, which this design allows as std's does, [`Condition::wait_while`] absorbs it in
 //! practice; the predicate loop is the right way to wait.
+//!
+//! With an `RLock`, "unlock" and "lock again" are CPython's `_release_save` and
+//! `_acquire_restore`: every recursion level of the owner is given up at once, and the same
+//! count is restored on the way back (`src/rlock/wait.rs`, behind the sealed [`WaitGuard`]
+//! trait). The argument above is unchanged: registering and reading `seq` still happen while
+//! the waiter holds the raw lock, and a notifier of another thread must take that raw lock to
+//! change the state.
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::futex;
-use crate::lock::LockGuard;
 use crate::sync::{AtomicU32, Ordering::Relaxed, loom_const_fn};
 
-/// A condition variable: threads wait on it, holding a [`Lock`](crate::Lock), until another
-/// thread changes the locked state and notifies them. Python's `threading.Condition`.
+pub(crate) mod guard;
+pub use guard::{WaitGuard, WaitGuardRef};
+
+/// A condition variable: threads wait on it, holding a [`Lock`](crate::Lock) or an
+/// [`RLock`](crate::RLock), until another thread changes the locked state and notifies them.
+/// Python's `threading.Condition`.
 ///
 /// Like std's `Condvar`, a `wait` may return without a notification (a *spurious wakeup*), so
 /// always wait in a loop on the state you need; [`wait_while`](Condition::wait_while) does that
 /// for you (Python's `wait_for(p)` is `wait_while(|s| !p(s))`).
 ///
-/// Use one `Condition` with one `Lock`. Using it with two locks at once is a logic error: it is
+/// Every `wait*` method takes either guard ([`WaitGuard`]). With an [`RLockGuard`](crate::RLockGuard)
+/// the thread may hold the lock several times: `wait` releases every level, so that the
+/// notifier can get in, and restores the recursion count when it wakes (Python's default
+/// `Condition()`; why the thread's other guards stay sound meanwhile is on [`WaitGuard`]).
+///
+/// Use one `Condition` with one lock. Using it with two locks at once is a logic error: it is
 /// memory-safe, but notifications may be missed.
 ///
 /// 8 bytes; `notify_*` with no waiter is a single load and no system call.
@@ -105,6 +121,11 @@ impl Condition {
     /// Releases the guard's lock, sleeps until notified (or spuriously woken), and locks again
     /// before returning the guard. Python's `cond.wait()`.
     ///
+    /// `guard` is a [`LockGuard`](crate::LockGuard) or an [`RLockGuard`](crate::RLockGuard)
+    /// ([`WaitGuard`]). With an `RLockGuard`, every level this thread holds is released and the
+    /// same recursion count is restored before `wait` returns; the thread's other guards are
+    /// valid again then (they must not be relied on for exclusion during the wait).
+    ///
     /// ```
     /// use synclab::{Condition, Lock};
     ///
@@ -122,15 +143,42 @@ impl Condition {
     ///     assert_eq!(q.pop(), Some(42));
     /// });
     /// ```
-    pub fn wait<'a, T: ?Sized>(&self, guard: LockGuard<'a, T>) -> LockGuard<'a, T> {
+    ///
+    /// The same with an [`RLock`](crate::RLock), waited on two levels deep:
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use synclab::{Condition, RLock};
+    ///
+    /// let queue = RLock::new(RefCell::new(Vec::new()));
+    /// let cond = Condition::new();
+    /// std::thread::scope(|s| {
+    ///     let outer = queue.lock();
+    ///     s.spawn(|| {
+    ///         queue.lock().borrow_mut().push(42);
+    ///         cond.notify_one();
+    ///     });
+    ///     let mut q = queue.lock();
+    ///     while q.borrow().is_empty() {
+    ///         q = cond.wait(q); // gives up both levels, takes both back
+    ///     }
+    ///     assert_eq!(queue.recursion_count(), 2);
+    ///     assert_eq!(outer.borrow_mut().pop(), Some(42));
+    /// });
+    /// ```
+    pub fn wait<G: WaitGuard>(&self, guard: G) -> G {
         self.wait_until(guard, None).0
     }
 
     /// Waits while `condition` returns `true`, re-checking it after every wake-up (so spurious
     /// wakeups are absorbed). Python's `wait_for(predicate)` with the predicate negated.
     ///
+    /// `condition` gets `&mut T` with a [`LockGuard`](crate::LockGuard) and `&T` with an
+    /// [`RLockGuard`](crate::RLockGuard) ([`WaitGuardRef`]).
+    ///
     /// If `condition` panics, the guard is dropped as the panic unwinds, so the lock is
-    /// released, and the `Condition` stays usable by the other threads (nothing poisons).
+    /// released (with an `RLock`: one level, the thread's other guards keep theirs), and the
+    /// `Condition` stays usable by the other threads (nothing poisons).
     ///
     /// ```
     /// use synclab::{Condition, Lock};
@@ -149,15 +197,11 @@ impl Condition {
     /// });
     /// ```
     // ANCHOR: wait_while
-    pub fn wait_while<'a, T: ?Sized, F>(
-        &self,
-        mut guard: LockGuard<'a, T>,
-        mut condition: F,
-    ) -> LockGuard<'a, T>
+    pub fn wait_while<G: WaitGuard, F>(&self, mut guard: G, mut condition: F) -> G
     where
-        F: FnMut(&mut T) -> bool,
+        F: for<'g> FnMut(<G as WaitGuardRef<'g>>::Ref) -> bool,
     {
-        while condition(&mut *guard) {
+        while guard.test(&mut condition) {
             guard = self.wait(guard);
         }
         guard
@@ -178,12 +222,17 @@ impl Condition {
     /// let cond = Condition::new();
     /// let (guard, _result) = cond.wait_timeout(lock.lock(), Duration::ZERO);
     /// assert_eq!(*guard, 0); // we hold the lock again either way
+    ///
+    /// let rlock = synclab::RLock::new(0);
+    /// let _outer = rlock.lock();
+    /// let (_inner, _result) = cond.wait_timeout(rlock.lock(), Duration::ZERO);
+    /// assert_eq!(rlock.recursion_count(), 2); // both levels again, either way
     /// ```
-    pub fn wait_timeout<'a, T: ?Sized>(
+    pub fn wait_timeout<G: WaitGuard>(
         &self,
-        guard: LockGuard<'a, T>,
+        guard: G,
         timeout: Duration,
-    ) -> (LockGuard<'a, T>, WaitTimeoutResult) {
+    ) -> (G, WaitTimeoutResult) {
         self.wait_until(guard, futex::deadline_after(timeout))
     }
 
@@ -201,25 +250,31 @@ impl Condition {
     ///     cond.wait_timeout_while(items.lock(), Duration::from_millis(5), |v| v.is_empty());
     /// assert!(result.timed_out());
     /// assert!(guard.is_empty());
+    ///
+    /// // With an RLock the predicate gets `&T`: here `&Cell<u32>`.
+    /// let tickets = synclab::RLock::new(std::cell::Cell::new(0u32));
+    /// let (_guard, result) =
+    ///     cond.wait_timeout_while(tickets.lock(), Duration::ZERO, |t| t.get() == 0);
+    /// assert!(result.timed_out());
     /// ```
-    pub fn wait_timeout_while<'a, T: ?Sized, F>(
+    pub fn wait_timeout_while<G: WaitGuard, F>(
         &self,
-        mut guard: LockGuard<'a, T>,
+        mut guard: G,
         timeout: Duration,
         mut condition: F,
-    ) -> (LockGuard<'a, T>, WaitTimeoutResult)
+    ) -> (G, WaitTimeoutResult)
     where
-        F: FnMut(&mut T) -> bool,
+        F: for<'g> FnMut(<G as WaitGuardRef<'g>>::Ref) -> bool,
     {
         let deadline = futex::deadline_after(timeout);
         loop {
-            if !condition(&mut *guard) {
+            if !guard.test(&mut condition) {
                 return (guard, WaitTimeoutResult(false));
             }
             let (g, result) = self.wait_until(guard, deadline);
             guard = g;
             if result.timed_out() {
-                let still = condition(&mut *guard);
+                let still = guard.test(&mut condition);
                 return (guard, WaitTimeoutResult(still));
             }
         }
@@ -293,21 +348,24 @@ impl Condition {
     /// The one waiting routine behind every `wait*`: unlock, sleep on `seq` until `deadline`,
     /// lock again.
     // ANCHOR: wait_until
-    fn wait_until<'a, T: ?Sized>(
+    fn wait_until<G: WaitGuard>(
         &self,
-        guard: LockGuard<'a, T>,
+        guard: G,
         deadline: Option<Instant>,
-    ) -> (LockGuard<'a, T>, WaitTimeoutResult) {
-        let lock = guard.lock_ref();
+    ) -> (G, WaitTimeoutResult) {
         // Relaxed (both): done under the lock, which publishes them to any notifier that takes
         // the lock after we release it (module docs).
         self.waiters.fetch_add(1, Relaxed);
         let seq = self.seq.load(Relaxed);
-        drop(guard);
+        // A `LockGuard` is dropped; an `RLockGuard` gives up every level (`src/rlock/wait.rs`).
+        let released = guard.release();
         let result = futex::wait(&self.seq, seq, deadline);
         // Relaxed: a stale count only costs a notifier one unneeded wake.
         self.waiters.fetch_sub(1, Relaxed);
-        (lock.lock(), WaitTimeoutResult(result.timed_out()))
+        (
+            G::reacquire(released),
+            WaitTimeoutResult(result.timed_out()),
+        )
     }
     // ANCHOR_END: wait_until
 }

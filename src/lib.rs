@@ -183,7 +183,7 @@ mod sync;
 mod timer;
 
 pub use barrier::{Barrier, BarrierWaitResult, BrokenBarrier};
-pub use condition::{Condition, WaitTimeoutResult};
+pub use condition::{Condition, WaitGuard, WaitGuardRef, WaitTimeoutResult};
 pub use event::Event;
 pub use lock::{Lock, LockGuard, RawLock};
 pub use pool::{AsyncResult, ImapUnordered, Pool, PoolClosed, TaskError, TaskPanicked};

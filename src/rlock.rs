@@ -38,6 +38,8 @@ use crate::futex;
 use crate::lock::RawLock;
 use crate::sync::{AtomicU32, AtomicUsize, Ordering::Relaxed, loom_const_fn};
 
+mod wait;
+
 /// `owner` when no thread holds the lock; thread ids start at 1.
 const NO_OWNER: usize = 0;
 
@@ -358,6 +360,11 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RLock<T> {
 ///
 /// `!Send` (the lock belongs to the thread that took it); `Sync` when `T: Sync`, since sharing
 /// `&RLockGuard` only shares `&T`.
+///
+/// A [`Condition`](crate::Condition) can wait with it: the wait releases every level of this
+/// thread and restores them on waking. During that wait this thread's other guards stay alive
+/// but the lock is another thread's, so a live guard proves ownership only on its own thread
+/// and outside waits (the soundness argument is on [`WaitGuard`](crate::WaitGuard)).
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RLockGuard<'a, T: ?Sized> {
     lock: &'a RLock<T>,
