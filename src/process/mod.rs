@@ -79,10 +79,15 @@
 //! }
 //! ```
 
+mod byte_queue;
 mod command;
 mod error;
 mod event;
 mod lock;
+mod message_error;
+#[cfg(feature = "serde")]
+mod message_queue;
+mod msg_ring;
 mod queue;
 mod ring;
 mod semaphore;
@@ -90,10 +95,15 @@ mod shareable;
 mod shared;
 mod sys;
 
+pub use byte_queue::ByteQueue;
 pub use command::{Child, Command, role};
 pub use error::{OwnerDied, ProcessError};
 pub use event::Event;
 pub use lock::{Lock, LockGuard, LockResult};
+pub use message_error::{GetMessageError, PutMessageError};
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub use message_queue::MessageQueue;
 pub use queue::Queue;
 #[doc(hidden)]
 pub use ring::__stall_puts_half_written;

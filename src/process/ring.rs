@@ -2,7 +2,9 @@
 //! written under the queue's lock; and the fault-injection hook of the tests.
 
 use std::mem::MaybeUninit;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use super::lock::SLICE;
 
 use super::Shareable;
 use crate::sync::{
@@ -38,6 +40,33 @@ impl<T, const N: usize> Ring<T, N> {
         // takes the lock over from us after a SIGKILL sees either the whole operation or none.
         self.state
             .store(((head as u64) << 32) | len as u64, Release);
+    }
+}
+
+/// How long a blocking call may wait.
+#[derive(Clone, Copy)]
+pub(super) enum Patience {
+    /// `try_*`: not at all (report `Full` / `Empty`).
+    None,
+    /// Until the deadline (`None`: forever); report `Timeout`.
+    Until(Option<Instant>),
+}
+
+impl Patience {
+    pub(super) fn expired(self) -> bool {
+        match self {
+            Patience::None => true,
+            Patience::Until(d) => d.is_some_and(|d| Instant::now() >= d),
+        }
+    }
+
+    /// The next wake-up: the deadline, or one [`SLICE`] from now if that comes first.
+    pub(super) fn next_wake(self) -> Option<Instant> {
+        let slice_end = Instant::now() + SLICE;
+        match self {
+            Patience::Until(Some(d)) if d < slice_end => Some(d),
+            _ => Some(slice_end),
+        }
     }
 }
 
