@@ -14,6 +14,7 @@
 //! ```text
 //! cargo run --release --features serde --example mp_throughput
 //! cargo run --release --features serde --example mp_throughput -- --runs 7 --items 10000
+//! cargo run --release --features serde --example mp_throughput -- --only 0   # the plain queue
 //! ```
 //!
 //! Python's `multiprocessing.Queue` is the pipe kind: a feeder thread pickles each item and
@@ -260,13 +261,26 @@ fn main() {
         ok &= sum == expected;
         t
     };
+    // `--only 0`: one of them (by its place in `names`), e.g. under `perf stat`.
+    let only: usize = arg("--only", usize::MAX);
+    let want = |i: usize| only == usize::MAX || only == i;
     for _ in 0..runs {
-        times[0].push(check(via_queue(n)));
-        times[1].push(check(via_messages(n, false)));
-        times[2].push(check(via_messages(n, true)));
-        times[3].push(check(via_pipes(n, "pipe-producer")));
-        times[4].push(check(via_pipes(n, "pipe-producer-unbuffered")));
-        if python {
+        if want(0) {
+            times[0].push(check(via_queue(n)));
+        }
+        if want(1) {
+            times[1].push(check(via_messages(n, false)));
+        }
+        if want(2) {
+            times[2].push(check(via_messages(n, true)));
+        }
+        if want(3) {
+            times[3].push(check(via_pipes(n, "pipe-producer")));
+        }
+        if want(4) {
+            times[4].push(check(via_pipes(n, "pipe-producer-unbuffered")));
+        }
+        if python && (want(5) || want(6)) {
             let limit = Duration::from_secs(60);
             times[5].extend(via_python(n, "int", limit));
             times[6].extend(via_python(n, "str", limit));
@@ -290,7 +304,7 @@ fn main() {
     for (name, rate) in names.iter().zip(&rates) {
         match rate {
             Some(r) => println!("  {name:<28}: {r:>12.0} items/s"),
-            None => println!("  {name:<28}: (python3 not found)"),
+            None => println!("  {name:<28}: (not run, or python3 not found)"),
         }
     }
     let ratio = |a: usize, b: usize| match (rates[a], rates[b]) {

@@ -38,7 +38,7 @@ use std::sync::atomic::{
 };
 use std::time::Instant;
 
-use super::ring::{Patience, STALL_IN_PUT, Sleepers};
+use super::ring::{Patience, STALL_IN_PUT, Sleepers, snooze_while};
 use super::{GetMessageError, Lock, LockGuard, OwnerDied, PutMessageError, Shareable, sys};
 use crate::TaskDoneError;
 
@@ -197,7 +197,7 @@ impl MessageRing {
             let max = max_message(cap);
             return Err(PutMessageError::TooLarge { message: msg, max });
         }
-        let mut registered = false;
+        let (mut registered, mut snoozed) = (false, false);
         loop {
             let mut ring = self.lock();
             if std::mem::take(&mut registered) {
@@ -229,6 +229,11 @@ impl MessageRing {
                 });
             }
             let seen = self.not_full.load(Relaxed);
+            if !std::mem::replace(&mut snoozed, true) {
+                drop(ring);
+                snooze_while(&self.not_full, seen); // then look again, under the lock
+                continue;
+            }
             ring.putters.register();
             registered = true;
             drop(ring);
@@ -245,7 +250,7 @@ impl MessageRing {
         patience: Patience,
     ) -> Result<(), GetMessageError> {
         let cap = words.len();
-        let mut registered = false;
+        let (mut registered, mut snoozed) = (false, false);
         loop {
             let mut ring = self.lock();
             if std::mem::take(&mut registered) {
@@ -278,6 +283,11 @@ impl MessageRing {
                 });
             }
             let seen = self.not_empty.load(Relaxed);
+            if !std::mem::replace(&mut snoozed, true) {
+                drop(ring);
+                snooze_while(&self.not_empty, seen); // then look again, under the lock
+                continue;
+            }
             ring.getters.register();
             registered = true;
             drop(ring);

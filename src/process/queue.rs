@@ -33,7 +33,7 @@ use std::fmt;
 use std::mem::MaybeUninit;
 use std::time::Duration;
 
-use super::ring::{Patience, Ring, STALL_IN_PUT, Sleepers, stall_half_written};
+use super::ring::{Patience, Ring, STALL_IN_PUT, Sleepers, snooze_while, stall_half_written};
 use super::{Lock, LockGuard, OwnerDied, Shareable, sys};
 use crate::sync::{
     AtomicU32, AtomicU64,
@@ -120,7 +120,7 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
 
     // ANCHOR: put
     fn put_with(&self, item: T, patience: Patience) -> Result<(), PutError<T>> {
-        let mut registered = false;
+        let (mut registered, mut snoozed) = (false, false);
         loop {
             let mut ring = self.ring();
             if std::mem::take(&mut registered) {
@@ -155,6 +155,11 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
                 });
             }
             let seen = self.not_full.load(Relaxed);
+            if !std::mem::replace(&mut snoozed, true) {
+                drop(ring);
+                snooze_while(&self.not_full, seen); // then look again, under the lock
+                continue;
+            }
             ring.putters.register();
             registered = true;
             drop(ring);
@@ -165,7 +170,7 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
 
     // ANCHOR: get
     fn get_with(&self, patience: Patience) -> Result<T, GetError> {
-        let mut registered = false;
+        let (mut registered, mut snoozed) = (false, false);
         loop {
             let mut ring = self.ring();
             if std::mem::take(&mut registered) {
@@ -194,6 +199,11 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
                 });
             }
             let seen = self.not_empty.load(Relaxed);
+            if !std::mem::replace(&mut snoozed, true) {
+                drop(ring);
+                snooze_while(&self.not_empty, seen); // then look again, under the lock
+                continue;
+            }
             ring.getters.register();
             registered = true;
             drop(ring);

@@ -70,6 +70,25 @@ impl Patience {
     }
 }
 
+/// Before a process registers to sleep on a sequence word: snooze a little (spin, then
+/// `sched_yield`) while the word still reads `seen`, *without* the lock. `true` if the word
+/// moved (the other side put or got something: try again instead of sleeping).
+///
+/// Between processes on few cores a futex sleep and its wake cost two system calls and two
+/// context switches, and the other side is usually about to move: ten producers that each
+/// yield a core to the consumer refill an empty ring within a few yields.
+pub(super) fn snooze_while(word: &AtomicU32, seen: u32) -> bool {
+    let mut backoff = crate::backoff::Backoff::new();
+    while !backoff.is_completed() {
+        backoff.snooze();
+        // Relaxed: only a hint; the decision is made again under the lock.
+        if word.load(Relaxed) != seen {
+            return true;
+        }
+    }
+    false
+}
+
 /// Who may be asleep on one of the queue's sequence words. Plain counters: only ever read and
 /// written under the queue's lock, which orders them between processes.
 ///
