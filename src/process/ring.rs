@@ -70,6 +70,7 @@ impl Patience {
     }
 }
 
+// ANCHOR: snooze
 /// Before a process registers to sleep on a sequence word: snooze a little (spin, then
 /// `sched_yield`) while the word still reads `seen`, *without* the lock. `true` if the word
 /// moved (the other side put or got something: try again instead of sleeping).
@@ -88,6 +89,7 @@ pub(super) fn snooze_while(word: &AtomicU32, seen: u32) -> bool {
     }
     false
 }
+// ANCHOR_END: snooze
 
 /// Who may be asleep on one of the queue's sequence words. Plain counters: only ever read and
 /// written under the queue's lock, which orders them between processes.
