@@ -41,7 +41,7 @@ fn check(m: &[u8]) -> u32 {
 }
 
 /// At most this many messages per round (the putter then waits to be killed).
-const IDS: usize = 4096;
+const IDS: usize = 16_384;
 
 /// What the children report: puts acknowledged, and which ids a getter took.
 struct Log {
@@ -112,11 +112,26 @@ fn children_killed_while_putting_and_getting_lose_no_acknowledged_message() {
             };
             let mut putter = spawn_child(KILL_TEST, "putter", share);
             let mut getter = spawn_child(KILL_TEST, "getter", share);
+            // Kill once messages flow (starting a child takes milliseconds on a busy machine).
+            let started = std::time::Instant::now();
+            while log.acked.load(SeqCst) == 0 {
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "the putter never put"
+                );
+                std::thread::yield_now();
+            }
             let r = random(round);
-            std::thread::sleep(Duration::from_micros(500 + r % 4000));
-            putter.kill().unwrap();
+            std::thread::sleep(Duration::from_micros(r % 3000));
+            // Half the rounds kill the getter first, while messages still stream to it.
+            let (first, second) = if r >> 40 & 1 == 0 {
+                (&mut putter, &mut getter)
+            } else {
+                (&mut getter, &mut putter)
+            };
+            first.kill().unwrap();
             std::thread::sleep(Duration::from_micros((r >> 16) % 1000));
-            getter.kill().unwrap();
+            second.kill().unwrap();
             assert!(!putter.join().unwrap().success());
             assert!(!getter.join().unwrap().success());
 
