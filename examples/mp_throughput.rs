@@ -1,22 +1,32 @@
-//! How fast items travel between processes: 10 child processes send 10,000 `u64` each to the
-//! parent, once through a `synclab::process::Queue` in shared memory and once through pipes
-//! (each child writes its items to its stdout, the parent reads them), in the same run.
+//! How fast items travel between processes: 10 child processes send 10,000 items each to the
+//! parent, in one run, through
+//!
+//! - a `synclab::process::Queue<u64, 1024>` in shared memory (plain data, copied as is);
+//! - a `synclab::process::MessageQueue` carrying a `u64`, and one carrying a ~100-byte `String`
+//!   (encoded with postcard, length-prefixed records in a byte ring);
+//! - pipes (each child writes its items to its stdout, the parent reads them): buffered, and
+//!   with one `write` per item;
+//! - Python's `multiprocessing.Queue` with an `int` and with a ~100-character `str`
+//!   (`book/python/mp_throughput.py`), when `python3` is installed;
+//!
+//! and prints each as items/s and as ratios within the run (medians of `--runs`).
 //!
 //! ```text
-//! cargo run --release --example mp_throughput
-//! cargo run --release --example mp_throughput -- --runs 7 --items 10000
+//! cargo run --release --features serde --example mp_throughput
+//! cargo run --release --features serde --example mp_throughput -- --runs 7 --items 10000
+//! cargo run --release --features serde --example mp_throughput -- --only 0   # the plain queue
 //! ```
 //!
 //! Python's `multiprocessing.Queue` is the pipe kind: a feeder thread pickles each item and
-//! writes it into a pipe. The shared queue copies 8 bytes into a ring and makes a system call
-//! only when a side has to sleep (queue empty or full).
+//! writes it into a pipe. The shared queues copy bytes into a ring and make a system call only
+//! when a side has to sleep (queue empty or full).
 
 use std::io::{BufWriter, Read, Write};
 use std::os::fd::AsFd;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use synclab::process::{self, Command, Queue, Shared};
+use synclab::process::{self, Command, MessageQueue, Queue, Shared};
 
 mod common;
 use common::arg;
@@ -27,32 +37,88 @@ fn producers() -> u64 {
 }
 type Ring = Queue<u64, 1024>;
 
+/// The message queues' ring: as many bytes as the plain queue's 1024 slots hold...
+const U64_RING: usize = 1024 * 8;
+/// ...and for the strings, room for about as many ~100-byte messages.
+const STRING_RING: usize = 1024 * 112;
+
 fn items() -> u64 {
     arg("--items", 10_000u64)
+}
+
+/// The ~100-byte string item: `pp-iiiiii-` and padding, as the Python script sends.
+fn string_item(p: u64, i: u64) -> String {
+    format!("{p:02}-{i:06}-{}", "x".repeat(88))
+}
+
+/// The value a consumer adds up for a string item (its producer and index, as `item` does).
+fn string_value(s: &str) -> u64 {
+    let p: u64 = s[..2].parse().unwrap();
+    let i: u64 = s[3..9].parse().unwrap();
+    item(p, i)
+}
+
+/// Spawns the producers as `role`, each handed `share`'s region.
+fn spawn(role: &str, n: u64, share: impl Fn(&mut Command)) -> Vec<process::Child> {
+    (0..producers())
+        .map(|p| {
+            let mut c = Command::new(role);
+            c.args(["--items", &n.to_string()])
+                .env("PRODUCER", p.to_string());
+            share(&mut c);
+            c.spawn().unwrap()
+        })
+        .collect()
+}
+
+fn join(children: Vec<process::Child>) {
+    for c in children {
+        assert!(c.join().unwrap().success());
+    }
 }
 
 /// Through the shared queue: returns the time from the first spawn to the last item.
 fn via_queue(n: u64) -> (Duration, u64) {
     let q = Shared::new(Ring::new()).expect("Linux only");
     let start = Instant::now();
-    let children: Vec<_> = (0..producers())
-        .map(|p| {
-            Command::new("queue-producer")
-                .args(["--items", &n.to_string()])
-                .env("PRODUCER", p.to_string())
-                .share(&q)
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let children = spawn("queue-producer", n, |c| {
+        c.share(&q);
+    });
     let mut sum = 0u64;
     for _ in 0..producers() * n {
         sum = sum.wrapping_add(q.get().unwrap());
     }
     let elapsed = start.elapsed();
-    for c in children {
-        assert!(c.join().unwrap().success());
+    join(children);
+    (elapsed, sum)
+}
+
+/// Through a message queue of `u64` or of `String` (`strings`).
+fn via_messages(n: u64, strings: bool) -> (Duration, u64) {
+    let start;
+    let mut sum = 0u64;
+    let children;
+    if strings {
+        let q = MessageQueue::<String>::new(STRING_RING).expect("Linux only");
+        start = Instant::now();
+        children = spawn("string-producer", n, |c| {
+            c.share(q.region());
+        });
+        for _ in 0..producers() * n {
+            sum = sum.wrapping_add(string_value(&q.get().unwrap()));
+        }
+    } else {
+        let q = MessageQueue::<u64>::new(U64_RING).expect("Linux only");
+        start = Instant::now();
+        children = spawn("message-producer", n, |c| {
+            c.share(q.region());
+        });
+        for _ in 0..producers() * n {
+            sum = sum.wrapping_add(q.get().unwrap());
+        }
     }
+    let elapsed = start.elapsed();
+    join(children);
     (elapsed, sum)
 }
 
@@ -61,16 +127,9 @@ fn via_queue(n: u64) -> (Duration, u64) {
 /// each item on its own), the parent reads them all.
 fn via_pipes(n: u64, role: &str) -> (Duration, u64) {
     let start = Instant::now();
-    let mut children: Vec<_> = (0..producers())
-        .map(|p| {
-            Command::new(role)
-                .args(["--items", &n.to_string()])
-                .env("PRODUCER", p.to_string())
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let mut children = spawn(role, n, |c| {
+        c.stdout(Stdio::piped());
+    });
     // One reader thread per pipe, as the queue has one consumer but must not stall a child.
     let sum = std::thread::scope(|s| {
         let readers: Vec<_> = children
@@ -92,10 +151,34 @@ fn via_pipes(n: u64, role: &str) -> (Duration, u64) {
             .fold(0u64, u64::wrapping_add)
     });
     let elapsed = start.elapsed();
-    for c in children {
-        assert!(c.join().unwrap().success());
-    }
+    join(children);
     (elapsed, sum)
+}
+
+/// Python's `multiprocessing.Queue` on the same workload (`kind`: `int` or `str`), if
+/// `python3` runs; killed after `limit`.
+fn via_python(n: u64, kind: &str, limit: Duration) -> Option<Duration> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/book/python/mp_throughput.py");
+    let mut child = std::process::Command::new("python3")
+        .args([script, &producers().to_string(), &n.to_string(), kind])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + limit;
+    while child.try_wait().ok()?.is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            eprintln!("python3 mp_throughput.py {kind}: killed after {limit:?}");
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut out = String::new();
+    child.stdout.take()?.read_to_string(&mut out).ok()?;
+    let secs: f64 = out.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_secs_f64(secs))
 }
 
 fn item(p: u64, i: u64) -> u64 {
@@ -115,6 +198,22 @@ fn main() {
             let p: u64 = std::env::var("PRODUCER").unwrap().parse().unwrap();
             for i in 0..n {
                 q.put(item(p, i)).unwrap();
+            }
+            return;
+        }
+        Some("message-producer") => {
+            let q = MessageQueue::<u64>::inherited(0).unwrap();
+            let p: u64 = std::env::var("PRODUCER").unwrap().parse().unwrap();
+            for i in 0..n {
+                q.put(item(p, i)).unwrap();
+            }
+            return;
+        }
+        Some("string-producer") => {
+            let q = MessageQueue::<String>::inherited(0).unwrap();
+            let p: u64 = std::env::var("PRODUCER").unwrap().parse().unwrap();
+            for i in 0..n {
+                q.put(string_item(p, i)).unwrap();
             }
             return;
         }
@@ -143,47 +242,82 @@ fn main() {
     let expected = (0..producers())
         .flat_map(|p| (0..n).map(move |i| item(p, i)))
         .fold(0u64, u64::wrapping_add);
-    let (mut tq, mut tp, mut tu) = (Vec::new(), Vec::new(), Vec::new());
+    let python = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let names = [
+        "process::Queue<u64, 1024>",
+        "MessageQueue<u64>",
+        "MessageQueue<String> ~100 B",
+        "pipes, buffered",
+        "pipes, 1 write per item",
+        "Python mp.Queue, int",
+        "Python mp.Queue, str ~100 B",
+    ];
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     let mut ok = true;
+    let mut check = |(t, sum): (Duration, u64)| {
+        ok &= sum == expected;
+        t
+    };
+    // `--only 0`: one of them (by its place in `names`), e.g. under `perf stat`.
+    let only: usize = arg("--only", usize::MAX);
+    let want = |i: usize| only == usize::MAX || only == i;
     for _ in 0..runs {
-        let (t, sum) = via_queue(n);
-        ok &= sum == expected;
-        tq.push(t);
-        let (t, sum) = via_pipes(n, "pipe-producer");
-        ok &= sum == expected;
-        tp.push(t);
-        let (t, sum) = via_pipes(n, "pipe-producer-unbuffered");
-        ok &= sum == expected;
-        tu.push(t);
+        if want(0) {
+            times[0].push(check(via_queue(n)));
+        }
+        if want(1) {
+            times[1].push(check(via_messages(n, false)));
+        }
+        if want(2) {
+            times[2].push(check(via_messages(n, true)));
+        }
+        if want(3) {
+            times[3].push(check(via_pipes(n, "pipe-producer")));
+        }
+        if want(4) {
+            times[4].push(check(via_pipes(n, "pipe-producer-unbuffered")));
+        }
+        if python && (want(5) || want(6)) {
+            let limit = Duration::from_secs(60);
+            times[5].extend(via_python(n, "int", limit));
+            times[6].extend(via_python(n, "str", limit));
+        }
     }
     let total = (producers() * n) as f64;
-    let (mq, mp, mu) = (median(tq), median(tp), median(tu));
-    let rate = |d: Duration| total / d.as_secs_f64();
+    let rates: Vec<Option<f64>> = times
+        .into_iter()
+        .map(|t| (!t.is_empty()).then(|| total / median(t).as_secs_f64()))
+        .collect();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
     println!(
-        "{} processes x {n} u64 items to the parent (median of {runs} runs, spawn included)",
+        "{} processes x {n} items to the parent (median of {runs} runs, spawn included; load average {load})",
         producers()
     );
+    for (name, rate) in names.iter().zip(&rates) {
+        match rate {
+            Some(r) => println!("  {name:<28}: {r:>12.0} items/s"),
+            None => println!("  {name:<28}: (not run, or python3 not found)"),
+        }
+    }
+    let ratio = |a: usize, b: usize| match (rates[a], rates[b]) {
+        (Some(a), Some(b)) => format!("{:.2}x", a / b),
+        _ => "n/a".into(),
+    };
+    let (q_pipe, q_py, s_py) = (ratio(0, 4), ratio(0, 5), ratio(2, 6));
+    println!("  ratios in this run: plain queue / pipes 1 write per item {q_pipe} (target >= 1x)");
+    println!("                      plain queue / Python int {q_py} (target >= 10x)");
+    println!("                      MessageQueue<String> / Python str {s_py} (target >= 5x)");
     println!(
-        "  shared queue (1024 slots): {:>8.1} ms  {:>12.0} items/s",
-        mq.as_secs_f64() * 1e3,
-        rate(mq)
-    );
-    println!(
-        "  pipes (child stdout)     : {:>8.1} ms  {:>12.0} items/s",
-        mp.as_secs_f64() * 1e3,
-        rate(mp)
-    );
-    println!(
-        "  pipes, 1 write per item  : {:>8.1} ms  {:>12.0} items/s",
-        mu.as_secs_f64() * 1e3,
-        rate(mu)
-    );
-    println!(
-        "TOUR|mp_throughput|multiprocessing.Queue pickles every item through a pipe|{}x{n} u64: shared queue {:.0} items/s; pipes {:.0} items/s buffered, {:.0} items/s one write per item",
+        "TOUR|mp_throughput|multiprocessing.Queue pickles every item through a pipe|{}x{n} items: plain queue {q_pipe} pipes (1 write per item) and {q_py} Python; MessageQueue<String> {s_py} Python with str",
         producers(),
-        rate(mq),
-        rate(mp),
-        rate(mu)
     );
     if !ok {
         eprintln!("BUG: items lost or changed");

@@ -14,18 +14,24 @@
 //! | `multiprocessing.Event()` | [`Event`] | same methods as `synclab::Event` |
 //! | `multiprocessing.Semaphore(n)` | [`Semaphore`] | same methods as `synclab::Semaphore` |
 //! | `multiprocessing.Queue(maxsize)` | [`Queue<T, N>`](Queue) | fixed-size plain-data items in a ring of `N` slots |
+//! | `multiprocessing.Queue()` of any picklable object, `JoinableQueue` | `MessageQueue<T>` (`serde` feature) for any `Serialize + DeserializeOwned` `T`, over [`ByteQueue`] for bytes: `put`/`try_put`/`put_timeout`, `get`..., `task_done`, `join`, `shutdown` | length-prefixed records in a ring whose size is chosen at run time; postcard as the pickle; a message that does not fit comes back in [`PutMessageError`], garbage is [`GetMessageError`] |
 //! | `shared_memory.SharedMemory(name=...)`, `Value`, `Array` | [`Shared<T>`](Shared): [`new`](Shared::new), [`create_named`](Shared::create_named), [`open_named`](Shared::open_named), [`inherited`](Shared::inherited) | any [`Shareable`] `T` |
 //!
 //! # What may live in shared memory
 //!
-//! Only [`Shareable`] types: plain numbers, `bool`, `char`, atomics, arrays and tuples of them,
-//! `#[repr(C)]` structs of them, and the primitives of this module. **No pointers, no
-//! references, no heap data** (`Box`, `Vec`, `String`, `Arc`): each process maps the region at
-//! another address and has its own heap, so an address written by one process means nothing to
-//! another. No file descriptors either, and no `synclab::Lock` and friends: they sleep on
-//! *private* futexes, which a process cannot wake in another. Values in a region are never
-//! dropped. Python pickles each object it sends; here items are copied byte for byte, which is
-//! why [`Queue`] takes `T: Shareable + Copy`.
+//! Only [`Shareable`] types: plain numbers, atomic integers, arrays and tuples of them,
+//! `#[repr(C)]` structs of them, and the primitives of this module. **Every bit pattern must be
+//! a valid value**: another process may be buggy or killed half-way through a write, and a
+//! `bool` holding 2 or a `char` above `0x10FFFF` would be undefined behaviour in the process
+//! that reads it, so `bool`, `char`, `AtomicBool` and enums are not shareable (store a `u8` or a
+//! `u32` and check it). **No pointers, no references, no heap data** (`Box`, `Vec`, `String`,
+//! `Arc`): each process maps the region at another address and has its own heap, so an address
+//! written by one process means nothing to another. No file descriptors either, and no
+//! `synclab::Lock` and friends: they sleep on *private* futexes, which a process cannot wake in
+//! another. Values in a region are never dropped. [`Queue`] copies items byte for byte, which
+//! is why it takes `T: Shareable + Copy`; to send a `String`, a `Vec` or any `serde` value, the
+//! `MessageQueue` encodes it into bytes (Python pickles each object it sends) and sends those
+//! through a [`ByteQueue`], which checks every length and index word it reads from the region.
 //!
 //! # The state words
 //!
@@ -37,6 +43,7 @@
 //! | [`Event`] | one: `SET`, `WAITERS`, generation | `process/event.rs` |
 //! | [`Semaphore`] | two: free permits, sleepers | `process/semaphore.rs` |
 //! | [`Queue`] | a `Lock` over the ring (`head \| len` commit word), two sequence words | `process/queue.rs` |
+//! | [`ByteQueue`] (and `MessageQueue`) | a `Lock` over the `head \| used` commit word, each record's length word, `unfinished`; three sequence words | `process/msg_ring.rs` |
 //!
 //! # A process that dies
 //!
@@ -79,10 +86,15 @@
 //! }
 //! ```
 
+mod byte_queue;
 mod command;
 mod error;
 mod event;
 mod lock;
+mod message_error;
+#[cfg(feature = "serde")]
+mod message_queue;
+mod msg_ring;
 mod queue;
 mod ring;
 mod semaphore;
@@ -90,10 +102,15 @@ mod shareable;
 mod shared;
 mod sys;
 
+pub use byte_queue::ByteQueue;
 pub use command::{Child, Command, role};
 pub use error::{OwnerDied, ProcessError};
 pub use event::Event;
 pub use lock::{Lock, LockGuard, LockResult};
+pub use message_error::{GetMessageError, PutMessageError};
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub use message_queue::MessageQueue;
 pub use queue::Queue;
 #[doc(hidden)]
 pub use ring::__stall_puts_half_written;

@@ -31,10 +31,9 @@
 
 use std::fmt;
 use std::mem::MaybeUninit;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::lock::SLICE;
-use super::ring::{Ring, STALL_IN_PUT, Sleepers, stall_half_written};
+use super::ring::{Patience, Ring, STALL_IN_PUT, Sleepers, snooze_while, stall_half_written};
 use super::{Lock, LockGuard, OwnerDied, Shareable, sys};
 use crate::sync::{
     AtomicU32, AtomicU64,
@@ -86,33 +85,6 @@ pub struct Queue<T: Shareable + Copy, const N: usize> {
 // SAFETY: a process lock over plain data, and two atomic words.
 unsafe impl<T: Shareable + Copy, const N: usize> Shareable for Queue<T, N> {}
 
-/// How long a blocking call may wait.
-#[derive(Clone, Copy)]
-enum Patience {
-    /// `try_*`: not at all (report `Full` / `Empty`).
-    None,
-    /// Until the deadline (`None`: forever); report `Timeout`.
-    Until(Option<Instant>),
-}
-
-impl Patience {
-    fn expired(self) -> bool {
-        match self {
-            Patience::None => true,
-            Patience::Until(d) => d.is_some_and(|d| Instant::now() >= d),
-        }
-    }
-
-    /// The next wake-up: the deadline, or one [`SLICE`] from now if that comes first.
-    fn next_wake(self) -> Option<Instant> {
-        let slice_end = Instant::now() + SLICE;
-        match self {
-            Patience::Until(Some(d)) if d < slice_end => Some(d),
-            _ => Some(slice_end),
-        }
-    }
-}
-
 impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
     /// An empty queue with `N` slots. `N == 0` (or more than 2^31) does not compile.
     ///
@@ -148,7 +120,7 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
 
     // ANCHOR: put
     fn put_with(&self, item: T, patience: Patience) -> Result<(), PutError<T>> {
-        let mut registered = false;
+        let (mut registered, mut snoozed) = (false, false);
         loop {
             let mut ring = self.ring();
             if std::mem::take(&mut registered) {
@@ -183,6 +155,11 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
                 });
             }
             let seen = self.not_full.load(Relaxed);
+            if !std::mem::replace(&mut snoozed, true) {
+                drop(ring);
+                snooze_while(&self.not_full, seen); // then look again, under the lock
+                continue;
+            }
             ring.putters.register();
             registered = true;
             drop(ring);
@@ -193,7 +170,7 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
 
     // ANCHOR: get
     fn get_with(&self, patience: Patience) -> Result<T, GetError> {
-        let mut registered = false;
+        let (mut registered, mut snoozed) = (false, false);
         loop {
             let mut ring = self.ring();
             if std::mem::take(&mut registered) {
@@ -222,6 +199,11 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
                 });
             }
             let seen = self.not_empty.load(Relaxed);
+            if !std::mem::replace(&mut snoozed, true) {
+                drop(ring);
+                snooze_while(&self.not_empty, seen); // then look again, under the lock
+                continue;
+            }
             ring.getters.register();
             registered = true;
             drop(ring);

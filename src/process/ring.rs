@@ -2,7 +2,9 @@
 //! written under the queue's lock; and the fault-injection hook of the tests.
 
 use std::mem::MaybeUninit;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use super::lock::SLICE;
 
 use super::Shareable;
 use crate::sync::{
@@ -40,6 +42,54 @@ impl<T, const N: usize> Ring<T, N> {
             .store(((head as u64) << 32) | len as u64, Release);
     }
 }
+
+/// How long a blocking call may wait.
+#[derive(Clone, Copy)]
+pub(super) enum Patience {
+    /// `try_*`: not at all (report `Full` / `Empty`).
+    None,
+    /// Until the deadline (`None`: forever); report `Timeout`.
+    Until(Option<Instant>),
+}
+
+impl Patience {
+    pub(super) fn expired(self) -> bool {
+        match self {
+            Patience::None => true,
+            Patience::Until(d) => d.is_some_and(|d| Instant::now() >= d),
+        }
+    }
+
+    /// The next wake-up: the deadline, or one [`SLICE`] from now if that comes first.
+    pub(super) fn next_wake(self) -> Option<Instant> {
+        let slice_end = Instant::now() + SLICE;
+        match self {
+            Patience::Until(Some(d)) if d < slice_end => Some(d),
+            _ => Some(slice_end),
+        }
+    }
+}
+
+// ANCHOR: snooze
+/// Before a process registers to sleep on a sequence word: snooze a little (spin, then
+/// `sched_yield`) while the word still reads `seen`, *without* the lock. `true` if the word
+/// moved (the other side put or got something: try again instead of sleeping).
+///
+/// Between processes on few cores a futex sleep and its wake cost two system calls and two
+/// context switches, and the other side is usually about to move: ten producers that each
+/// yield a core to the consumer refill an empty ring within a few yields.
+pub(super) fn snooze_while(word: &AtomicU32, seen: u32) -> bool {
+    let mut backoff = crate::backoff::Backoff::new();
+    while !backoff.is_completed() {
+        backoff.snooze();
+        // Relaxed: only a hint; the decision is made again under the lock.
+        if word.load(Relaxed) != seen {
+            return true;
+        }
+    }
+    false
+}
+// ANCHOR_END: snooze
 
 /// Who may be asleep on one of the queue's sequence words. Plain counters: only ever read and
 /// written under the queue's lock, which orders them between processes.

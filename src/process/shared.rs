@@ -13,22 +13,33 @@
 //! | 0 | `magic` | `MAGIC` once the value is in place (stored last, Release) |
 //! | 8 | `size`, 16 `align` | `size_of::<T>()`, `align_of::<T>()` |
 //! | 24 | `type_hash` | FNV-1a hash of `std::any::type_name::<T>()` |
-//! | `align_up(32, align)` | the value | |
+//! | 32 | `tail` | how many 64-bit words follow the value (0 unless made by [`Shared::with_tail`]) |
+//! | `align_up(40, align)` | the value | |
+//! | `align_up(that + size, 8)` | the tail: `tail` × `AtomicU64` | |
 //!
 //! A process that opens the region as another type gets
 //! [`ProcessError::LayoutMismatch`] instead of reading garbage.
+//!
+//! **A size chosen at run time.** `T` is `Sized`, so its size is fixed when the program is
+//! built. A region that needs a size chosen when it is created (a byte ring of `n` bytes) keeps
+//! its fixed part in `T` and the rest in the *tail*: `n / 8` atomic words after the value, made
+//! by [`Shared::with_tail`] and seen through [`Shared::tail`]. The tail is atomics, so every bit
+//! pattern is valid and a process that writes garbage there (or races on it) cannot make a
+//! reader's access undefined behaviour; its length is in the header, checked against the file's
+//! size when the region is opened.
 
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicU64;
 
 use super::{ProcessError, Shareable};
 
 /// The header's first word once the region is initialized ("synclab1" in ASCII).
 const MAGIC: u64 = u64::from_le_bytes(*b"synclab1");
 /// The header's size; the value starts at the first multiple of its alignment from here.
-const HEADER: usize = 32;
+const HEADER: usize = 40;
 
 /// What the header of a region holding a `T` says.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -63,10 +74,15 @@ impl Layout {
     }
 }
 
-/// Where the value starts in a region holding a `T`, and the region's length.
-fn offset_and_len<T>() -> (usize, usize) {
+/// Where the value starts in a region holding a `T` and `tail` words, where the tail starts,
+/// and the region's length; `None` if that does not fit in a `usize`.
+fn offsets<T>(tail: usize) -> Option<(usize, usize, usize)> {
     let offset = HEADER.next_multiple_of(align_of::<T>());
-    (offset, offset + size_of::<T>())
+    let tail_at = (offset + size_of::<T>()).next_multiple_of(align_of::<AtomicU64>());
+    let len = tail
+        .checked_mul(size_of::<AtomicU64>())?
+        .checked_add(tail_at)?;
+    Some((offset, tail_at, len))
 }
 
 /// A `T` in shared memory: every process that maps the region sees the same `T`.
@@ -97,6 +113,8 @@ pub struct Shared<T: Shareable> {
     base: NonNull<u8>,
     /// The region's file descriptor (memfd or shm), close-on-exec; `-1` if none.
     fd: i32,
+    /// How many `AtomicU64` follow the value (the header's `tail`).
+    tail: usize,
     _value: PhantomData<T>,
 }
 
@@ -116,7 +134,46 @@ impl<T: Shareable> Shared<T> {
     /// # }
     /// ```
     pub fn new(value: T) -> Result<Shared<T>, ProcessError> {
-        sys::anonymous().and_then(|fd| Shared::init(fd, value))
+        Shared::with_tail(value, 0)
+    }
+
+    /// Like [`new`](Shared::new), with `words` atomic 64-bit words after the value, all zero:
+    /// a region whose size is chosen at run time (the value holds what is fixed, the tail the
+    /// rest; see the module docs). Every process that opens the region sees the same tail.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    /// # if cfg!(target_os = "linux") {
+    /// let words = 1000; // chosen at run time
+    /// let r = synclab::process::Shared::with_tail(AtomicU32::new(0), words).unwrap();
+    /// assert_eq!(r.tail().len(), 1000);
+    /// r.tail()[999].store(7, Relaxed);
+    /// assert_eq!(r.tail()[999].load(Relaxed), 7);
+    /// # }
+    /// ```
+    pub fn with_tail(value: T, words: usize) -> Result<Shared<T>, ProcessError> {
+        sys::anonymous().and_then(|fd| Shared::init(fd, value, words))
+    }
+
+    /// The tail: the 64-bit words after the value ([`with_tail`](Shared::with_tail)); empty
+    /// for a region made by [`new`](Shared::new) or [`create_named`](Shared::create_named).
+    ///
+    /// ```
+    /// # if cfg!(target_os = "linux") {
+    /// assert!(synclab::process::Shared::new(0u64).unwrap().tail().is_empty());
+    /// # }
+    /// ```
+    pub fn tail(&self) -> &[AtomicU64] {
+        let (_, tail_at, _) = offsets::<T>(self.tail).expect("checked when mapped");
+        // SAFETY: the mapping holds `self.tail` words from `tail_at` (sized so by `init`, or
+        // checked against the file's size by `open`), 8-aligned (page-aligned mapping, aligned
+        // offset), zeroed or written only atomically; it lives as long as `self`.
+        unsafe {
+            std::slice::from_raw_parts(
+                self.base.as_ptr().add(tail_at).cast::<AtomicU64>(),
+                self.tail,
+            )
+        }
     }
 
     /// Puts `value` in a new region named `name` (`/dev/shm/<name>` on Linux) that unrelated
@@ -135,7 +192,7 @@ impl<T: Shareable> Shared<T> {
     /// # }
     /// ```
     pub fn create_named(name: &str, value: T) -> Result<Shared<T>, ProcessError> {
-        sys::shm_open(name, true).and_then(|fd| Shared::init(fd, value))
+        sys::shm_open(name, true).and_then(|fd| Shared::init(fd, value, 0))
     }
 
     /// Opens the region `name` that another process created as a `Shared<T>`.
@@ -186,24 +243,30 @@ impl<T: Shareable> Shared<T> {
     }
 
     /// Sizes the new region, maps it, moves `value` in and writes the header.
-    fn init(fd: i32, value: T) -> Result<Shared<T>, ProcessError> {
-        let (offset, len) = offset_and_len::<T>();
+    fn init(fd: i32, value: T, tail: usize) -> Result<Shared<T>, ProcessError> {
+        let Some((offset, _, len)) = offsets::<T>(tail) else {
+            sys::close(fd);
+            return Err(ProcessError::Io(std::io::ErrorKind::OutOfMemory.into()));
+        };
         let base = sys::map(fd, len, true).inspect_err(|_| sys::close(fd))?;
         let shared = Shared::<T> {
             base,
             fd,
+            tail,
             _value: PhantomData,
         };
         let layout = Layout::of::<T>();
         let header = shared.header();
         // SAFETY: the mapping is `len` bytes, fresh (nobody else can have mapped it yet, or,
         // for a named region, nobody trusts it before `magic` is set), page-aligned, so the
-        // value's offset is aligned for `T` and the header words are aligned for u64.
+        // value's offset is aligned for `T` and the header words are aligned for u64. The tail
+        // is left as the kernel made it: zero, a valid `AtomicU64` each.
         unsafe {
             base.as_ptr().add(offset).cast::<T>().write(value);
             header.add(1).write(layout.size);
             header.add(2).write(layout.align);
             header.add(3).write(layout.type_hash);
+            header.add(4).write(tail as u64);
         }
         // Release: the value and the header are in place before anyone sees the magic.
         shared
@@ -214,7 +277,7 @@ impl<T: Shareable> Shared<T> {
 
     /// Maps an existing region and checks its header.
     fn open(fd: i32) -> Result<Shared<T>, ProcessError> {
-        let (_, len) = offset_and_len::<T>();
+        let (_, _, len) = offsets::<T>(0).expect("a Sized value fits");
         let expected = Layout::of::<T>();
         let mismatch = |found: String| ProcessError::LayoutMismatch {
             expected: expected.describe::<T>(),
@@ -225,9 +288,10 @@ impl<T: Shareable> Shared<T> {
             sys::close(fd);
             return Err(mismatch(format!("a region of {size} bytes")));
         }
-        let shared = Shared::<T> {
+        let mut shared = Shared::<T> {
             base: sys::map(fd, len, false).inspect_err(|_| sys::close(fd))?,
             fd,
+            tail: 0,
             _value: PhantomData,
         };
         // Acquire: pairs with the Release store of the magic in `init`.
@@ -235,14 +299,15 @@ impl<T: Shareable> Shared<T> {
             return Err(mismatch("a region not initialized (yet)".into()));
         }
         let header = shared.header();
-        // SAFETY: the region is at least `len` > 32 bytes, its header is initialized (magic)
+        // SAFETY: the region is at least `len` > 40 bytes, its header is initialized (magic)
         // and aligned (page-aligned mapping), and nobody writes it after `init`.
-        let found = unsafe {
-            Layout {
+        let (found, tail) = unsafe {
+            let found = Layout {
                 size: header.add(1).read(),
                 align: header.add(2).read(),
                 type_hash: header.add(3).read(),
-            }
+            };
+            (found, header.add(4).read())
         };
         if found != expected {
             return Err(mismatch(found.describe::<T>().replacen(
@@ -250,6 +315,24 @@ impl<T: Shareable> Shared<T> {
                 "a type",
                 1,
             )));
+        }
+        // The tail's length comes from the file: a garbage header cannot make us map (or read)
+        // past its end.
+        let full = usize::try_from(tail)
+            .ok()
+            .and_then(|t| Some((t, offsets::<T>(t)?.2)));
+        match full {
+            Some((0, _)) => {}
+            Some((tail, full_len)) if full_len <= size => {
+                let base = sys::map(fd, full_len, false)?; // dropping `shared` closes fd
+                sys::unmap(std::mem::replace(&mut shared.base, base), len);
+                shared.tail = tail;
+            }
+            _ => {
+                return Err(mismatch(format!(
+                    "a region of {size} bytes whose header claims {tail} more words"
+                )));
+            }
         }
         Ok(shared)
     }
@@ -269,7 +352,7 @@ impl<T: Shareable> Deref for Shared<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        let (offset, _) = offset_and_len::<T>();
+        let (offset, _, _) = offsets::<T>(0).expect("a Sized value fits");
         // SAFETY: `init` wrote a `T` at `offset` (or `open` checked that the creator did, for
         // this very type); it is only ever accessed through `&T` (T: Sync); the mapping lives
         // as long as `self`.
@@ -279,7 +362,8 @@ impl<T: Shareable> Deref for Shared<T> {
 
 impl<T: Shareable> Drop for Shared<T> {
     fn drop(&mut self) {
-        sys::unmap(self.base, offset_and_len::<T>().1);
+        let (_, _, len) = offsets::<T>(self.tail).expect("checked when mapped");
+        sys::unmap(self.base, len);
         sys::close(self.fd);
     }
 }

@@ -87,6 +87,7 @@ pub fn run_scenarios(root: &Path, python: bool) -> Result<String> {
     let status = cargo()
         .current_dir(root)
         .args(["build", "--release", "--examples", "-p", "synclab"])
+        .args(["--features", "serde"]) // mp_queue, mp_throughput: the typed MessageQueue
         .status()
         .map_err(|e| format!("could not run cargo: {e}"))?;
     if !status.success() {
@@ -99,6 +100,7 @@ pub fn run_scenarios(root: &Path, python: bool) -> Result<String> {
         let out = cargo()
             .current_dir(root)
             .args(["run", "--quiet", "--release", "--example", name])
+            .args(["--features", "serde"])
             .output()
             .map_err(|e| format!("could not run example {name}: {e}"))?;
         let stdout = String::from_utf8_lossy(&out.stdout);
