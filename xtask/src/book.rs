@@ -7,7 +7,9 @@
 //! - a Part I or Part II chapter that shows no exercise, or an exercise its chapter does not show;
 //! - a `rust,ignore` block that holds anything but an include (inline Rust must be a doctest);
 //! - a chapter that `src/book_doctests.rs` does not hand to rustdoc;
-//! - any exercise rule (`exercises::verify`).
+//! - any rule of the exercise catalogue, the solutions or the wiring
+//!   (`exercises::verify_catalogue`; not the stub rules, which a learner breaks by solving an
+//!   exercise: `cargo xtask check --verify-stubs` and xtask's unit tests apply those).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -87,7 +89,7 @@ pub fn check(root: &Path) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let chapters = chapters(&src)?;
     let exercises = exercises::load(root)?;
-    problems.extend(exercises::verify(root, &exercises));
+    problems.extend(exercises::verify_catalogue(root, &exercises));
     let doctests = fs::read_to_string(root.join("src/book_doctests.rs")).unwrap_or_default();
 
     for chapter in &chapters {

@@ -1,25 +1,34 @@
-//! `cargo xtask check`: run the exercises' tests against the learner's code.
+//! `cargo xtask check` and `cargo xtask hint`: run the exercises' tests against the learner's
+//! code, one hint at a time.
 //!
 //! Each exercise is its own test target, so one stub that does not compile yet fails only its
-//! own exercise. `--verify-stubs` is the CI direction: every unsolved stub must fail, and *no
-//! single test* may pass against a stub (a test that passes on a `todo!()` checks nothing).
+//! own exercise. The learner's runs apply only the rules a learner cannot break by editing a
+//! stub (`exercises::verify_catalogue`): a solved stub has no `todo!()` left, and that is the
+//! point. `--verify-stubs` is the authors' and CI's direction: the stub rules as well, every
+//! unsolved stub must fail, and *no single test* may pass against a stub (a test that passes on
+//! a `todo!()` checks nothing).
 
+use std::path::Path;
 use std::process::Command;
 
 use crate::exercises::{self, Exercise};
+use crate::progress::{self, Progress};
 use crate::{Result, root};
 
 /// The outcome of running one exercise's tests.
-struct Outcome {
-    passed: bool,
+pub struct Outcome {
+    /// Whether every test passed (and the code compiled).
+    pub passed: bool,
     /// Names of the tests that printed `... ok`.
-    ok_tests: Vec<String>,
-    output: String,
+    pub ok_tests: Vec<String>,
+    /// What cargo and the tests printed.
+    pub output: String,
 }
 
-fn run_exercise(ex: &Exercise, learner: bool) -> Result<Outcome> {
+/// Runs the tests of `ex` against the learner's stub (`learner`) or the reference solution.
+pub fn run_exercise(root: &Path, ex: &Exercise, learner: bool) -> Result<Outcome> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.current_dir(root())
+    cmd.current_dir(root)
         .args(["test", "-p", "synclab-exercises", "--test", &ex.name]);
     if learner {
         cmd.args(["--features", "learner"]);
@@ -42,93 +51,141 @@ fn run_exercise(ex: &Exercise, learner: bool) -> Result<Outcome> {
     })
 }
 
-/// The first paragraph of a hint, and whether more follows.
-fn first_hint(hint: &str) -> (&str, bool) {
-    let hint = hint.trim();
-    match hint.split_once("\n\n") {
-        Some((first, _)) => (first, true),
-        None => (hint, false),
-    }
-}
-
-pub fn run(args: &[String]) -> Result {
-    let root = root();
-    let all = exercises::load(&root)?;
-    let problems = exercises::verify(&root, &all);
+/// The catalogue, checked with the rules a learner's edits cannot break.
+pub fn catalogue(root: &Path) -> Result<Vec<Exercise>> {
+    let all = exercises::load(root)?;
+    let problems = exercises::verify_catalogue(root, &all);
     if !problems.is_empty() {
         return Err(format!(
-            "the exercises break the workbook's rules:\n  {}",
+            "the exercise catalogue breaks the workbook's rules:\n  {}",
             problems.join("\n  ")
         ));
     }
-    let solutions = args.iter().any(|a| a == "--solutions");
-    if args.iter().any(|a| a == "--verify-stubs") {
-        return verify_stubs(&all);
-    }
+    Ok(all)
+}
+
+/// Finds an exercise by name.
+pub fn find<'a>(all: &'a [Exercise], name: &str) -> Result<&'a Exercise> {
+    all.iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| format!("no exercise named `{name}`; see exercises/info.toml"))
+}
+
+/// `cargo xtask check [NAME] [--solutions]`, `cargo xtask check --verify-stubs [NAME...]`.
+pub fn run(args: &[String]) -> Result {
+    let root = root();
+    let all = catalogue(&root)?;
     let wanted: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
-    if let Some(name) = wanted.first() {
-        let ex = all
+    if args.iter().any(|a| a == "--verify-stubs") {
+        if wanted.is_empty() {
+            return verify_stubs(&root, &all);
+        }
+        let some = wanted
             .iter()
-            .find(|e| &e.name == *name)
-            .ok_or_else(|| format!("no exercise named `{name}`; see exercises/info.toml"))?;
-        return check_one(ex, !solutions, true);
+            .map(|name| find(&all, name).cloned())
+            .collect::<Result<Vec<_>>>()?;
+        return verify_stubs(&root, &some);
+    }
+    let learner = !args.iter().any(|a| a == "--solutions");
+    let mut progress = Progress::load(&root);
+    if let Some(name) = wanted.first() {
+        let ex = find(&all, name)?;
+        return check_one(&root, ex, learner, &mut progress);
     }
 
     let mut done = 0;
     for (i, ex) in all.iter().enumerate() {
-        let outcome = run_exercise(ex, !solutions)?;
+        let outcome = run_exercise(&root, ex, learner)?;
+        if learner {
+            progress.set_passed(&ex.name, outcome.passed);
+        }
         if outcome.passed {
             done += 1;
             println!("  ok      {:<28} ({})", ex.name, ex.path);
         } else {
             println!("  FAILED  {:<28} ({})", ex.name, ex.path);
-            let (hint, more) = first_hint(&ex.hint);
-            for line in hint.lines() {
-                println!("          hint: {line}");
-            }
-            if more {
-                println!(
-                    "          (more hints: `cargo xtask check {}` shows them all)",
-                    ex.name
-                );
+            if learner {
+                let n = progress.current_hint(&ex.name, progress::hints(ex).len());
+                progress::print_hint(ex, n, "          ");
             }
         }
         println!("  progress: {done}/{} after {} checked", all.len(), i + 1);
     }
+    if learner {
+        progress.save()?;
+    }
     println!("\n{done} of {} exercises pass.", all.len());
     if done == all.len() {
         println!("All done: every exercise passes.");
+        Ok(())
+    } else {
+        // Non-zero, like every checker, so that `cargo xtask check && git commit` stops here.
+        Err(format!(
+            "{} of {} exercises do not pass yet",
+            all.len() - done,
+            all.len()
+        ))
     }
-    Ok(())
 }
 
-/// One exercise, with its full test output and every hint.
-fn check_one(ex: &Exercise, learner: bool, verbose: bool) -> Result {
-    let outcome = run_exercise(ex, learner)?;
-    if verbose {
-        println!("{}", outcome.output);
+/// One exercise, with its full test output and the current hint.
+fn check_one(root: &Path, ex: &Exercise, learner: bool, progress: &mut Progress) -> Result {
+    let outcome = run_exercise(root, ex, learner)?;
+    println!("{}", outcome.output);
+    if learner {
+        progress.set_passed(&ex.name, outcome.passed);
     }
-    if outcome.passed {
+    let result = if outcome.passed {
         println!("ok: exercise `{}` passes.", ex.name);
         Ok(())
     } else {
-        println!("exercise `{}` does not pass yet. Hints:\n", ex.name);
-        for (i, para) in ex.hint.trim().split("\n\n").enumerate() {
-            println!("{}. {}\n", i + 1, para.trim());
+        println!("exercise `{}` does not pass yet.", ex.name);
+        if learner {
+            let n = progress.current_hint(&ex.name, progress::hints(ex).len());
+            progress::print_hint(ex, n, "");
         }
         Err(format!(
             "exercise `{}` failed (edit exercises/{})",
             ex.name, ex.path
         ))
+    };
+    if learner {
+        progress.save()?;
     }
+    result
 }
 
-/// CI: every stub fails, and none of its tests passes.
-fn verify_stubs(all: &[Exercise]) -> Result {
+/// `cargo xtask hint [NAME]`: the next hint of NAME (default: the first exercise that has not
+/// passed yet).
+pub fn hint(args: &[String]) -> Result {
+    let root = root();
+    let all = catalogue(&root)?;
+    let mut progress = Progress::load(&root);
+    let ex = match args.iter().find(|a| !a.starts_with("--")) {
+        Some(name) => find(&all, name)?,
+        None => progress
+            .current(&all)
+            .ok_or("every exercise has passed: no hint needed (name one to see its hints)")?,
+    };
+    let n = progress.next_hint(&ex.name, progress::hints(ex).len());
+    println!("exercise `{}` (exercises/{}):", ex.name, ex.path);
+    progress::print_hint(ex, n, "");
+    progress.save()
+}
+
+/// CI: the stub rules hold, every stub fails, and none of its tests passes.
+fn verify_stubs(root: &Path, all: &[Exercise]) -> Result {
+    let problems = exercises::verify_stubs(root, all, exercises::stub_in_tree(root));
+    if !problems.is_empty() {
+        return Err(format!(
+            "the stubs break the workbook's authoring rules:\n  {}",
+            problems.join("\n  ")
+        ));
+    }
     let mut bad = Vec::new();
     for ex in all {
-        let stub = run_exercise(ex, true)?;
-        let solution = run_exercise(ex, false)?;
+        let stub = run_exercise(root, ex, true)?;
+        let solution = run_exercise(root, ex, false)?;
         let verdict = if stub.passed {
             bad.push(format!("{}: the unsolved stub PASSES its tests", ex.name));
             "STUB PASSES"
@@ -158,16 +215,5 @@ fn verify_stubs(all: &[Exercise]) -> Result {
         Ok(())
     } else {
         Err(bad.join("\n"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::first_hint;
-
-    #[test]
-    fn first_hint_is_the_first_paragraph() {
-        assert_eq!(first_hint("a\nb\n\nc"), ("a\nb", true));
-        assert_eq!(first_hint("  only  "), ("only", false));
     }
 }

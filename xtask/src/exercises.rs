@@ -35,8 +35,8 @@ pub struct Exercise {
     pub path: String,
     /// The book chapter that shows it, relative to `book/src/` without `.md`.
     pub chapter: String,
-    /// Escalating hints, separated by blank lines: the checker shows the first paragraph and
-    /// says how to see the rest.
+    /// Escalating hints, separated by blank lines: the checker shows one paragraph at a time
+    /// (`cargo xtask hint <name>` reveals the next; see `hints.rs`).
     pub hint: String,
 }
 
@@ -85,8 +85,10 @@ fn tests_section(text: &str) -> Option<&str> {
     text.find("#[cfg(test)]").map(|i| &text[i..])
 }
 
-/// Every rule an exercise must follow; one message per broken rule.
-pub fn verify(root: &Path, exercises: &[Exercise]) -> Vec<String> {
+/// The rules a learner cannot break by editing a stub: the catalogue, the chapters, the
+/// reference solutions and the wiring. `cargo xtask check` and `cargo xtask book` apply these
+/// on every run, so they may never look at a stub's contents.
+pub fn verify_catalogue(root: &Path, exercises: &[Exercise]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut names = HashSet::new();
     for ex in exercises {
@@ -109,40 +111,26 @@ pub fn verify(root: &Path, exercises: &[Exercise]) -> Vec<String> {
                 ex.chapter
             ));
         }
-        let stub_path = root.join("exercises").join(&ex.path);
         let sol_path = root.join("exercises/solutions").join(&ex.path);
-        let (Ok(stub), Ok(sol)) = (
-            fs::read_to_string(&stub_path),
-            fs::read_to_string(&sol_path),
-        ) else {
-            problems.push(format!(
-                "exercise `{n}`: needs both {} and {}",
-                stub_path.display(),
+        match fs::read_to_string(&sol_path) {
+            Err(_) => problems.push(format!(
+                "exercise `{n}`: the reference solution {} is missing",
                 sol_path.display()
-            ));
-            continue;
-        };
-        if !stub.contains("// TODO") || !stub.contains("todo!()") {
-            problems.push(format!(
-                "exercise `{n}`: the stub needs a `// TODO` at each edit point and `todo!()` bodies"
-            ));
-        }
-        if sol.contains("todo!(") {
-            problems.push(format!("exercise `{n}`: the solution still has a todo!()"));
-        }
-        match (tests_section(&stub), tests_section(&sol)) {
-            (Some(a), Some(b)) if a == b => {}
-            (Some(_), Some(_)) => problems.push(format!(
-                "exercise `{n}`: the stub's and the solution's tests differ (they must be identical)"
             )),
-            _ => problems.push(format!(
-                "exercise `{n}`: stub and solution both need a `#[cfg(test)]` test module"
-            )),
-        }
-        if !tests_section(&stub).is_some_and(|t| t.contains("common::guarded")) {
-            problems.push(format!(
-                "exercise `{n}`: needs a multi-threaded test under the watchdog (`common::guarded`)"
-            ));
+            Ok(sol) => {
+                if sol.contains("todo!(") {
+                    problems.push(format!("exercise `{n}`: the solution still has a todo!()"));
+                }
+                match tests_section(&sol) {
+                    None => problems.push(format!(
+                        "exercise `{n}`: the solution needs a `#[cfg(test)]` test module"
+                    )),
+                    Some(tests) if !tests.contains("common::guarded") => problems.push(format!(
+                        "exercise `{n}`: needs a multi-threaded test under the watchdog (`common::guarded`)"
+                    )),
+                    Some(_) => {}
+                }
+            }
         }
         let wiring_path = root.join("exercises/tests").join(format!("{n}.rs"));
         if fs::read_to_string(&wiring_path).ok().as_deref() != Some(wiring(ex).as_str()) {
@@ -166,6 +154,66 @@ pub fn verify(root: &Path, exercises: &[Exercise]) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The authoring rules of the *unsolved* stubs: a `// TODO` and `todo!()` bodies, and tests
+/// byte-identical to the solution's. A learner breaks them by solving an exercise, so only the
+/// workbook's own checks apply them (`cargo xtask check --verify-stubs`, which CI runs, and
+/// xtask's unit test on the committed stubs). `stub` gives a stub's text by its path relative
+/// to `exercises/` (`None`: missing).
+pub fn verify_stubs(
+    root: &Path,
+    exercises: &[Exercise],
+    stub: impl Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for ex in exercises {
+        let n = &ex.name;
+        let Some(stub) = stub(&ex.path) else {
+            problems.push(format!(
+                "exercise `{n}`: the stub exercises/{} is missing",
+                ex.path
+            ));
+            continue;
+        };
+        if !stub.contains("// TODO") || !stub.contains("todo!()") {
+            problems.push(format!(
+                "exercise `{n}`: the stub needs a `// TODO` at each edit point and `todo!()` bodies"
+            ));
+        }
+        let sol = fs::read_to_string(root.join("exercises/solutions").join(&ex.path)).ok();
+        match (tests_section(&stub), sol.as_deref().and_then(tests_section)) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(_), Some(_)) => problems.push(format!(
+                "exercise `{n}`: the stub's and the solution's tests differ (they must be identical)"
+            )),
+            _ => problems.push(format!(
+                "exercise `{n}`: stub and solution both need a `#[cfg(test)]` test module"
+            )),
+        }
+    }
+    problems
+}
+
+/// A stub's text in the working tree.
+pub fn stub_in_tree(root: &Path) -> impl Fn(&str) -> Option<String> + '_ {
+    move |path| fs::read_to_string(root.join("exercises").join(path)).ok()
+}
+
+/// A stub's text as committed at `HEAD`, or the working tree's where git or the committed file
+/// is not there (an exercise being written). Only xtask's unit test reads it.
+#[cfg(test)]
+pub fn stub_at_head(root: &Path) -> impl Fn(&str) -> Option<String> + '_ {
+    move |path| {
+        let committed = std::process::Command::new("git")
+            .current_dir(root)
+            .args(["show", &format!("HEAD:exercises/{path}")])
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).into_owned());
+        committed.or_else(|| stub_in_tree(root)(path))
+    }
 }
 
 #[cfg(test)]
@@ -201,7 +249,35 @@ mod tests {
         let root = crate::root();
         let exercises = load(&root).expect("exercises/info.toml parses");
         assert!(!exercises.is_empty());
-        let problems = verify(&root, &exercises);
+        let problems = verify_catalogue(&root, &exercises);
         assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn the_committed_stubs_follow_the_stub_rules() {
+        // The stubs as committed, not as a learner has edited them: solving an exercise in the
+        // working tree must not fail this test (outside a git checkout: the working tree's).
+        let root = crate::root();
+        let exercises = load(&root).expect("exercises/info.toml parses");
+        let problems = verify_stubs(&root, &exercises, stub_at_head(&root));
+        assert!(
+            problems.is_empty(),
+            "{problems:#?}\n(these are the workbook's authoring rules for unsolved stubs; if you \
+             committed your own solutions into the stubs, this test is expected to fail)"
+        );
+    }
+
+    #[test]
+    fn a_solved_stub_breaks_only_the_stub_rules() {
+        let root = crate::root();
+        let exercises = load(&root).expect("exercises/info.toml parses");
+        let solved = &exercises[0];
+        let solution = fs::read_to_string(root.join("exercises/solutions").join(&solved.path))
+            .expect("the solution exists");
+        let problems = verify_stubs(&root, std::slice::from_ref(solved), |_| {
+            Some(solution.clone())
+        });
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(problems[0].contains("todo!()"), "{problems:#?}");
     }
 }
