@@ -1,36 +1,41 @@
 //! `Barrier`: Python's `threading.Barrier`, a meeting point for a fixed number of threads, with
 //! `abort`, `reset` and timeouts that break it.
 //!
-//! Built on synclab's own [`Lock`] and [`Condition`], following CPython's `Lib/threading.py`
-//! algorithm. Why not a lock-free word: the hard part of Python's barrier is not the counting but
-//! `reset` and `abort`. A thread woken late must still learn how *its* generation ended
-//! (completed, or reset under it), even if the barrier has moved on. CPython answers this with a
-//! *draining* phase: a new generation does not begin until every thread of the last one has
-//! left. Then a waiter only ever sees its own generation's outcome, and no generation counter
-//! (nor its wrap-around) is needed. Under one lock, that rule is a few lines that plainly hold;
-//! a barrier is not a hot path, and the lock's uncontended cost is one CAS.
+//! Built on synclab's own [`Lock`] and [`Condition`]. Python's semantics (CPython's
+//! `Lib/threading.py`) with std's speed: a *generation number*, as std's `Barrier` has, so a
+//! thread that leaves a completed generation can enter the next one at once, and a short
+//! *drain* only after a `reset`, the one case in which a waiter must learn that its generation
+//! ended badly. (CPython drains after every generation: the fast thread of a two-thread loop
+//! then sleeps once more per round, which made the first version of this file 2× std.)
 //!
-//! State, under the lock: `count` (threads inside `wait`: arrived and not yet left) and a phase.
+//! State, under the lock:
 //!
-//! | phase | meaning | an arriving thread | a waiting thread, woken |
-//! |---|---|---|---|
-//! | `Filling` | a generation is gathering | gets index `count`, `count += 1`; the last sets `Draining` | keeps waiting |
-//! | `Draining` | the generation completed; its threads are leaving | waits for `Filling` | returns `Ok` |
-//! | `DrainingThenBroken` | as `Draining`, and `abort` came meanwhile | waits, then gets `Err` | returns `Ok` |
-//! | `Resetting` | `reset` came while threads waited; they are leaving | waits for `Filling` | returns `Err` |
-//! | `Broken` | `abort`, or a wait timed out | returns `Err` at once | returns `Err` |
+//! | field | meaning |
+//! |---|---|
+//! | `generation` | the current generation; +1 when one completes, or when `reset` ends one that has waiters |
+//! | `count` | threads that arrived in the current generation and have not left |
+//! | `broken` | `abort`, or a wait timed out; cleared by `reset` |
+//! | `draining` | waiters of a *reset* generation that have not left yet; arrivals wait while it is not 0 |
 //!
-//! Every thread leaves through the same exit: `count -= 1`, and the last one out of `Draining`
-//! or `Resetting` opens the next generation (`Filling`; `Broken` after `DrainingThenBroken`).
-//! `reset` sets `Resetting` if threads are inside (`Filling`, `Broken`), `Draining` instead of
-//! `DrainingThenBroken`, and `Filling` if nobody is inside. Invariant: while a thread is inside,
-//! the phase never returns to `Filling`, so a waiter cannot miss the end of its generation.
-//! Every phase change is followed by `notify_all` (after the lock is released); the waits are
-//! `Condition::wait_while` loops, so a spurious wakeup only costs a look at the state.
+//! | event | what changes | the waiters of generation `g` |
+//! |---|---|---|
+//! | the last party arrives | `generation += 1`, `count = 0` | see `generation != g`: `Ok` |
+//! | `abort`, a timeout | `broken = true` | see `generation == g && broken`: `Err`, `count -= 1` |
+//! | `reset` with `count > 0` | `draining = count`, `count = 0`, `generation += 1`, `broken = false` | see `generation == g + 1 && draining > 0`: `Err`, `draining -= 1` |
+//! | `reset` with `count == 0` | `broken = false` | (none) |
 //!
-//! One refinement over CPython: an `abort` that arrives while a completed generation drains
-//! breaks the barrier *after* the drain (`DrainingThenBroken`), so every thread of a completed
-//! generation gets `Ok`, not only the ones that happened to wake first.
+//! Why a woken waiter can tell how its generation `g` ended: it sleeps while `generation == g`
+//! and the barrier is not broken. If `g` was reset, no generation can start until every waiter
+//! of `g` has left (`draining > 0` holds the entrance), so the waiter finds exactly
+//! `generation == g + 1` with `draining > 0`. If `g` completed, the waiter is no longer counted
+//! anywhere; later generations may complete or be reset meanwhile, but a reset of one of them
+//! leaves `generation == g' + 1` with `g' > g`, never `g + 1`. So: still `g` means broken,
+//! `g + 1` while draining means reset, anything else means completed. The counters are `u32`s,
+//! which keeps `Barrier` at std's 40 bytes.
+//!
+//! One refinement over CPython: an `abort` that arrives after a generation completed but before
+//! all its threads woke does not touch them (they see the new generation), so every thread of a
+//! completed generation gets `Ok`, not only the ones that happened to wake first.
 
 use std::fmt;
 use std::time::Duration;
@@ -40,21 +45,18 @@ use crate::lock::{Lock, LockGuard};
 use crate::sync::loom_const_fn;
 
 // ANCHOR: state
-/// Where the barrier is in its cycle (table in the module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Filling,
-    Draining,
-    DrainingThenBroken,
-    Resetting,
-    Broken,
-}
-
+/// The barrier's state, under its lock (tables in the module docs).
 #[derive(Debug)]
 struct State {
-    /// Threads inside `wait`: arrived and not yet left.
-    count: usize,
-    phase: Phase,
+    /// The current generation (wrapping: a waiter would have to sleep through 2³² generations
+    /// to be confused, and std's `usize` generation is no wider on 32-bit targets).
+    generation: u32,
+    /// Threads that arrived in the current generation and have not left.
+    count: u32,
+    /// `abort` was called, or a wait timed out; cleared by `reset`.
+    broken: bool,
+    /// Waiters of a reset generation that have not left yet. New arrivals wait while it is not 0.
+    draining: u32,
 }
 // ANCHOR_END: state
 
@@ -98,7 +100,7 @@ struct State {
 /// ```
 pub struct Barrier {
     state: Lock<State>,
-    /// Notified after every phase change.
+    /// Notified after every change of the state.
     changed: Condition,
     parties: usize,
 }
@@ -171,7 +173,12 @@ impl Barrier {
         pub fn new(parties: usize) -> Barrier {
             assert!(parties > 0, "Barrier::new: parties must be at least 1");
             Barrier {
-                state: Lock::new(State { count: 0, phase: Phase::Filling }),
+                state: Lock::new(State {
+                    generation: 0,
+                    count: 0,
+                    broken: false,
+                    draining: 0,
+                }),
                 changed: Condition::new(),
                 parties,
             }
@@ -223,11 +230,8 @@ impl Barrier {
     // ANCHOR: abort
     pub fn abort(&self) {
         let mut state = self.state.lock();
-        state.phase = match state.phase {
-            // A completed generation keeps its `Ok`s; the barrier breaks once it has left.
-            Phase::Draining | Phase::DrainingThenBroken => Phase::DrainingThenBroken,
-            _ => Phase::Broken,
-        };
+        // Only the current generation's waiters see it: a completed one has moved on.
+        state.broken = true;
         self.notify(state);
     }
     // ANCHOR_END: abort
@@ -246,17 +250,14 @@ impl Barrier {
     // ANCHOR: reset
     pub fn reset(&self) {
         let mut state = self.state.lock();
-        state.phase = if state.count == 0 {
-            Phase::Filling
-        } else {
-            match state.phase {
-                // Waiters of a broken or unfinished generation leave with `Err` first.
-                Phase::Filling | Phase::Broken => Phase::Resetting,
-                // A completed generation still leaves with `Ok`; cancel the pending break.
-                Phase::Draining | Phase::DrainingThenBroken => Phase::Draining,
-                Phase::Resetting => Phase::Resetting,
-            }
-        };
+        if state.count > 0 {
+            // End the generation under its waiters: they leave with `Err` before a new one
+            // may start (the entrance waits for `draining` to reach 0).
+            state.draining += state.count;
+            state.count = 0;
+            state.generation = state.generation.wrapping_add(1);
+        }
+        state.broken = false;
         self.notify(state);
     }
     // ANCHOR_END: reset
@@ -268,10 +269,7 @@ impl Barrier {
     /// assert!(!barrier.is_broken());
     /// ```
     pub fn is_broken(&self) -> bool {
-        matches!(
-            self.state.lock().phase,
-            Phase::Broken | Phase::DrainingThenBroken
-        )
+        self.state.lock().broken
     }
 
     /// How many threads the barrier needs (Python's `parties`).
@@ -290,86 +288,68 @@ impl Barrier {
     /// assert_eq!(synclab::Barrier::new(4).n_waiting(), 0);
     /// ```
     pub fn n_waiting(&self) -> usize {
-        let state = self.state.lock();
-        if state.phase == Phase::Filling {
-            state.count
-        } else {
-            0
-        }
+        self.state.lock().count as usize
     }
 
     // ANCHOR: wait_inner
-    /// `wait` and `wait_timeout`: CPython's `_enter`, then `_release` or `_wait`, then `_exit`.
+    /// `wait` and `wait_timeout`.
     fn wait_inner(&self, timeout: Option<Duration>) -> Result<BarrierWaitResult, BrokenBarrier> {
-        let draining = |s: &mut State| {
-            matches!(
-                s.phase,
-                Phase::Draining | Phase::DrainingThenBroken | Phase::Resetting
-            )
-        };
-        // Enter: let the previous generation leave first.
-        let mut state = self.changed.wait_while(self.state.lock(), draining);
-        if state.phase == Phase::Broken {
+        // Enter: after a reset, its waiters leave first.
+        let mut state = self
+            .changed
+            .wait_while(self.state.lock(), |s| s.draining > 0);
+        if state.broken {
             return Err(BrokenBarrier);
         }
-        debug_assert_eq!(state.phase, Phase::Filling);
-        let index = state.count;
-        state.count += 1;
-
-        let mut changed = false;
-        let result = if index + 1 == self.parties {
-            // The last to arrive releases everyone.
-            state.phase = Phase::Draining;
-            changed = true;
-            Ok(BarrierWaitResult {
+        let generation = state.generation;
+        let index = state.count as usize;
+        if index + 1 == self.parties {
+            // The last to arrive completes the generation and releases everyone.
+            state.generation = generation.wrapping_add(1);
+            state.count = 0;
+            self.notify(state);
+            return Ok(BarrierWaitResult {
                 index,
                 leader: true,
-            })
-        } else {
-            let filling = |s: &mut State| s.phase == Phase::Filling;
-            state = match timeout {
-                None => self.changed.wait_while(state, filling),
-                Some(timeout) => {
-                    let (mut state, result) =
-                        self.changed.wait_timeout_while(state, timeout, filling);
-                    if result.timed_out() {
-                        // Python's `_break`: a timeout breaks the barrier for everyone.
-                        state.phase = Phase::Broken;
-                        changed = true;
-                    }
-                    state
+            });
+        }
+        state.count += 1;
+
+        let ours = |s: &mut State| s.generation == generation && !s.broken;
+        state = match timeout {
+            None => self.changed.wait_while(state, ours),
+            Some(timeout) => {
+                let (mut state, result) = self.changed.wait_timeout_while(state, timeout, ours);
+                if result.timed_out() {
+                    // Python's `_break`: a timeout breaks the barrier for everyone.
+                    state.broken = true;
+                    state.count -= 1;
+                    self.notify(state);
+                    return Err(BrokenBarrier);
                 }
-            };
-            match state.phase {
-                Phase::Draining | Phase::DrainingThenBroken => Ok(BarrierWaitResult {
-                    index,
-                    leader: false,
-                }),
-                _ => Err(BrokenBarrier),
+                state
             }
         };
-
-        // Exit: the last thread out of a finished or reset generation opens the next one.
-        state.count -= 1;
-        if state.count == 0 {
-            let next = match state.phase {
-                Phase::Draining | Phase::Resetting => Some(Phase::Filling),
-                Phase::DrainingThenBroken => Some(Phase::Broken),
-                Phase::Filling | Phase::Broken => None,
-            };
-            if let Some(next) = next {
-                state.phase = next;
-                changed = true;
+        // How did our generation end? (The module docs prove the three cases apart.)
+        if state.generation == generation {
+            state.count -= 1; // broken under us
+            Err(BrokenBarrier)
+        } else if state.draining > 0 && state.generation == generation.wrapping_add(1) {
+            state.draining -= 1; // reset under us
+            if state.draining == 0 {
+                self.notify(state); // open the entrance
             }
+            Err(BrokenBarrier)
+        } else {
+            Ok(BarrierWaitResult {
+                index,
+                leader: false,
+            })
         }
-        if changed {
-            self.notify(state);
-        }
-        result
     }
     // ANCHOR_END: wait_inner
 
-    /// Releases the lock, then wakes every thread waiting for a phase change (waking them while
+    /// Releases the lock, then wakes every thread waiting for a change (waking them while
     /// we hold the lock would only send them to sleep again on the lock).
     fn notify(&self, state: LockGuard<'_, State>) {
         drop(state);
@@ -392,40 +372,31 @@ impl fmt::Debug for Barrier {
 mod tests {
     use super::*;
 
-    fn phase(b: &Barrier) -> Phase {
-        b.state.lock().phase
-    }
-
-    #[test]
-    fn abort_while_draining_breaks_after_the_drain() {
-        let b = Barrier::new(2);
-        // As if a generation had just completed and one thread had not left yet.
-        *b.state.lock() = State {
-            count: 1,
-            phase: Phase::Draining,
-        };
-        b.abort();
-        assert_eq!(phase(&b), Phase::DrainingThenBroken);
-        assert!(b.is_broken());
-        assert_eq!(b.n_waiting(), 0);
-        b.reset(); // cancels the pending break, the drain goes on
-        assert_eq!(phase(&b), Phase::Draining);
-    }
-
     #[test]
     fn reset_with_waiters_inside_drains_them_first() {
         let b = Barrier::new(3);
-        for phase_before in [Phase::Filling, Phase::Broken] {
-            *b.state.lock() = State {
-                count: 2,
-                phase: phase_before,
-            };
-            b.reset();
-            assert_eq!(phase(&b), Phase::Resetting);
-            assert!(!b.is_broken());
-        }
-        b.state.lock().count = 0;
+        b.state.lock().count = 2; // as if two threads waited
         b.reset();
-        assert_eq!(phase(&b), Phase::Filling);
+        {
+            let s = b.state.lock();
+            assert_eq!((s.generation, s.count, s.draining), (1, 0, 2));
+        }
+        assert!(!b.is_broken());
+        assert_eq!(b.n_waiting(), 0);
+        // A reset with nobody inside only clears `broken`.
+        b.state.lock().draining = 0;
+        b.abort();
+        b.reset();
+        let s = b.state.lock();
+        assert_eq!((s.generation, s.broken), (1, false));
+    }
+
+    #[test]
+    fn abort_leaves_a_completed_generation_alone() {
+        let b = Barrier::new(2);
+        b.state.lock().generation = 7; // a waiter of generation 6 has not woken yet
+        b.abort();
+        let s = b.state.lock();
+        assert_eq!((s.generation, s.broken, s.draining), (7, true, 0));
     }
 }

@@ -112,3 +112,46 @@ fn timeout_breaks_for_both() {
         assert_eq!(b.is_broken(), mine.is_err());
     });
 }
+
+#[test]
+fn abort_after_completion_keeps_the_generation_ok() {
+    // The generation completes, then `abort` comes, possibly before the other party has woken:
+    // that party must still get `Ok` (its generation completed), and only later waits fail.
+    model(|| {
+        let b = Arc::new(Barrier::new(2));
+        let other = {
+            let b = b.clone();
+            thread::spawn(move || b.wait())
+        };
+        let mine = b.wait();
+        b.abort();
+        assert!(mine.is_ok());
+        assert!(other.join().unwrap().is_ok());
+        assert_eq!(b.wait(), Err(BrokenBarrier));
+    });
+}
+
+#[test]
+fn reset_under_a_waiter_then_the_next_generation_completes() {
+    // `reset` may end the other party's generation under it (it gets `Err` and tries again) or
+    // come before it arrives; either way the next generation pairs the two, nobody is left
+    // asleep (a loom deadlock), and the drain of the reset generation lets main in afterwards.
+    model(|| {
+        let b = Arc::new(Barrier::new(2));
+        let other = {
+            let b = b.clone();
+            thread::spawn(move || {
+                let mut errors = 0;
+                while b.wait().is_err() {
+                    errors += 1;
+                }
+                errors
+            })
+        };
+        b.reset();
+        b.wait().unwrap();
+        assert!(other.join().unwrap() <= 1);
+        assert_eq!(b.n_waiting(), 0);
+        assert!(!b.is_broken());
+    });
+}
