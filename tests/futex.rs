@@ -327,6 +327,7 @@ fn timed_out_waiter_swallows_no_wake() {
 /// EINTR storm: a no-op SIGUSR1 handler installed without `SA_RESTART`, and a thread that
 /// signals the waiter every millisecond. The wait must neither return early nor report a
 /// timeout before its deadline.
+// Linux and Android only (so not under Wine): POSIX signals interrupting the futex system call.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot deliver signals")]
@@ -395,6 +396,7 @@ fn eintr_storm_does_not_end_a_timed_wait() {
 }
 
 /// `futex::shared` (no `FUTEX_PRIVATE_FLAG`) between two threads of one process.
+// Linux and Android only: `futex::shared` exists only there.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
 fn shared_futex_wakes_between_threads() {

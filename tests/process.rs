@@ -1,6 +1,8 @@
 //! Multi-process tests of `synclab::process`: the test binary starts itself again as the child
 //! (`process::Command` with the test's name and `--exact`), and `process::role()` tells the
 //! test which side it is on. Skipped under Miri (no memfd, no spawning); Linux only.
+// Linux only, so none of it runs under Wine: shared regions are memfds, the lock's holder check
+// is a Linux pidfd or `kill`, and elsewhere every process constructor returns `Unsupported`.
 #![cfg(target_os = "linux")]
 
 mod common;
