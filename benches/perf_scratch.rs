@@ -196,6 +196,10 @@ fn cases() -> Vec<Case> {
                     "std",
                     Box::new(move || lock_contended::<std::sync::Mutex<u64>>(t, CI)),
                 ),
+                (
+                    "counted",
+                    Box::new(move || lock_contended::<scratch::Counted>(t, CI)),
+                ),
             ],
         });
     }

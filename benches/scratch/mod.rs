@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- locks
 
+pub mod counted;
+
 pub trait BenchLock: Sync + Default {
     fn incr(&self);
 }
@@ -19,6 +21,21 @@ impl BenchLock for std::sync::Mutex<u64> {
     #[inline]
     fn incr(&self) {
         *self.lock().unwrap() += 1;
+    }
+}
+#[derive(Default)]
+pub struct Counted(counted::CountedLock, std::cell::UnsafeCell<u64>);
+// SAFETY: the u64 is touched only under the lock.
+unsafe impl Sync for Counted {}
+impl BenchLock for Counted {
+    #[inline]
+    fn incr(&self) {
+        self.0.lock();
+        // SAFETY: held.
+        unsafe {
+            *self.1.get() += 1;
+            self.0.unlock();
+        }
     }
 }
 impl BenchLock for parking_lot::Mutex<u64> {
