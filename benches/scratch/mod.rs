@@ -145,3 +145,63 @@ pub fn event_std(iters: u64) -> Duration {
     });
     start.elapsed()
 }
+
+// ---------------------------------------------------------------- process semaphores
+
+/// `iters` uncontended acquire/release pairs on the plain process semaphore.
+pub fn process_sem_plain(iters: u64) -> Duration {
+    let sem = synclab::process::Semaphore::new(4);
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(&sem).acquire();
+        black_box(&sem).release().unwrap();
+    }
+    start.elapsed()
+}
+
+/// The same on the robust one (each permit records its holder's pid).
+pub fn process_sem_robust(iters: u64) -> Duration {
+    let sem = synclab::process::RobustSemaphore::<4>::new();
+    let start = Instant::now();
+    for _ in 0..iters {
+        let _ = black_box(&sem).acquire();
+        black_box(&sem).release().unwrap();
+    }
+    start.elapsed()
+}
+
+/// `threads` threads sharing `iters` acquire/release pairs on 2 permits of the plain semaphore.
+pub fn process_sem_plain_contended(threads: usize, iters: u64) -> Duration {
+    let sem = synclab::process::Semaphore::new(2);
+    let per = iters / threads as u64;
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..per {
+                    sem.acquire();
+                    sem.release().unwrap();
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+/// The same on the robust one.
+pub fn process_sem_robust_contended(threads: usize, iters: u64) -> Duration {
+    let sem = synclab::process::RobustSemaphore::<2>::new();
+    let per = iters / threads as u64;
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..per {
+                    let _ = sem.acquire();
+                    sem.release().unwrap();
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
