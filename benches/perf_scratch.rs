@@ -10,7 +10,8 @@
 //! over rounds of each time and of the per-round ratio.
 //!
 //! Groups (a FILTER is a substring of a name): `queue/{bounded,unbounded}/{spsc,2p2c,4p4c}`,
-//! `lock/uncontended`, `lock/contended{2,4,8}`, `cond/notify_no_waiter`, `event/pingpong`.
+//! `lock/uncontended`, `lock/contended{2,4,8}`, `cond/notify_no_waiter`, `event/pingpong`,
+//! `process_sem/{uncontended,4threads_2permits}` (the robust process semaphore ÷ the plain one).
 //! Environment: `ITEMS`, `ONLY`, `START`, `PIN`, `RAW` (tuning log, entries 8 and 9).
 
 use std::hint::black_box;
@@ -125,7 +126,11 @@ fn queue_run<Q: Chan>(cap: Option<usize>, p: usize, c: usize, items: u64) -> Dur
 }
 
 mod scratch;
-use scratch::{cond_std, cond_synclab, event_std, event_synclab, lock_contended, lock_uncontended};
+use scratch::{
+    cond_std, cond_synclab, event_std, event_synclab, lock_contended, lock_uncontended,
+    process_sem_plain, process_sem_plain_contended, process_sem_robust,
+    process_sem_robust_contended,
+};
 
 // ---------------------------------------------------------------- driver
 
@@ -196,9 +201,33 @@ fn cases() -> Vec<Case> {
                     "std",
                     Box::new(move || lock_contended::<std::sync::Mutex<u64>>(t, CI)),
                 ),
+                (
+                    "counted",
+                    Box::new(move || lock_contended::<scratch::Counted>(t, CI)),
+                ),
             ],
         });
     }
+    const S: u64 = 2_000_000;
+    v.push(Case {
+        name: "process_sem/uncontended".into(),
+        units: S,
+        contenders: vec![
+            ("robust", Box::new(|| process_sem_robust(S)) as Run),
+            ("plain", Box::new(|| process_sem_plain(S))),
+        ],
+    });
+    v.push(Case {
+        name: "process_sem/4threads_2permits".into(),
+        units: S,
+        contenders: vec![
+            (
+                "robust",
+                Box::new(|| process_sem_robust_contended(4, S)) as Run,
+            ),
+            ("plain", Box::new(|| process_sem_plain_contended(4, S))),
+        ],
+    });
     const N: u64 = 200_000;
     v.push(Case {
         name: "cond/notify_no_waiter".into(),

@@ -31,6 +31,7 @@
 //! | `queue.PriorityQueue()` | [`PriorityQueue<T: Ord>`](PriorityQueue) | same methods; smallest first, like Python |
 //! | `multiprocessing.Pool(n)` | [`Pool`]: [`apply_async`](Pool::apply_async) `->` [`AsyncResult`] ([`get`](AsyncResult::get), [`get_timeout`](AsyncResult::get_timeout), [`wait`](AsyncResult::wait), [`ready`](AsyncResult::ready), [`successful`](AsyncResult::successful)), [`map`](Pool::map), [`imap_unordered`](Pool::imap_unordered), [`close`](Pool::close), [`join`](Pool::join), [`terminate`](Pool::terminate) | worker threads; a panicking task is an [`Err`]([`TaskError`]) and the pool lives on; dropping the pool is `close` + `join` (Python's `with` terminates) |
 //! | `multiprocessing.Queue/Lock/Event/Semaphore`, `Process` | [`process::Queue`], [`process::Lock`], [`process::Event`], [`process::Semaphore`] in a [`process::Shared`] region; children from [`process::Command`] | Linux; shared memory + non-private futex; a lock whose holder died returns [`process::OwnerDied`] |
+//! | `multiprocessing.Semaphore` that survives a SIGKILLed holder | [`process::RobustSemaphore`] | Linux; each permit records its holder's pid; a dead holder's permit comes back with [`process::HolderDied`] |
 //! | `put_nowait`, `get_nowait`, `qsize()`, `empty()`, `full()` | `try_put`, `try_get`, `len()`, `is_empty()`, `is_full()` | |
 //! | `acquire(timeout=t)`, `wait(timeout=t)`, `get(timeout=t)` | `*_timeout(Duration)` | `Duration::ZERO` tries once; `Duration::MAX` waits forever |
 //!

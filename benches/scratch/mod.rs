@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- locks
 
+pub mod counted;
+
 pub trait BenchLock: Sync + Default {
     fn incr(&self);
 }
@@ -19,6 +21,21 @@ impl BenchLock for std::sync::Mutex<u64> {
     #[inline]
     fn incr(&self) {
         *self.lock().unwrap() += 1;
+    }
+}
+#[derive(Default)]
+pub struct Counted(counted::CountedLock, std::cell::UnsafeCell<u64>);
+// SAFETY: the u64 is touched only under the lock.
+unsafe impl Sync for Counted {}
+impl BenchLock for Counted {
+    #[inline]
+    fn incr(&self) {
+        self.0.lock();
+        // SAFETY: held.
+        unsafe {
+            *self.1.get() += 1;
+            self.0.unlock();
+        }
     }
 }
 impl BenchLock for parking_lot::Mutex<u64> {
@@ -124,6 +141,66 @@ pub fn event_std(iters: u64) -> Duration {
         for _ in 0..iters {
             ping.set();
             pong.wait_clear();
+        }
+    });
+    start.elapsed()
+}
+
+// ---------------------------------------------------------------- process semaphores
+
+/// `iters` uncontended acquire/release pairs on the plain process semaphore.
+pub fn process_sem_plain(iters: u64) -> Duration {
+    let sem = synclab::process::Semaphore::new(4);
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(&sem).acquire();
+        black_box(&sem).release().unwrap();
+    }
+    start.elapsed()
+}
+
+/// The same on the robust one (each permit records its holder's pid).
+pub fn process_sem_robust(iters: u64) -> Duration {
+    let sem = synclab::process::RobustSemaphore::<4>::new();
+    let start = Instant::now();
+    for _ in 0..iters {
+        let _ = black_box(&sem).acquire();
+        black_box(&sem).release().unwrap();
+    }
+    start.elapsed()
+}
+
+/// `threads` threads sharing `iters` acquire/release pairs on 2 permits of the plain semaphore.
+pub fn process_sem_plain_contended(threads: usize, iters: u64) -> Duration {
+    let sem = synclab::process::Semaphore::new(2);
+    let per = iters / threads as u64;
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..per {
+                    sem.acquire();
+                    sem.release().unwrap();
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+/// The same on the robust one.
+pub fn process_sem_robust_contended(threads: usize, iters: u64) -> Duration {
+    let sem = synclab::process::RobustSemaphore::<2>::new();
+    let per = iters / threads as u64;
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..per {
+                    let _ = sem.acquire();
+                    sem.release().unwrap();
+                }
+            });
         }
     });
     start.elapsed()

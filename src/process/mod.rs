@@ -13,6 +13,7 @@
 //! | `multiprocessing.Lock()` | [`Lock<T>`]: `lock`, `try_lock`, `lock_timeout`, `is_locked` | returns `Err(`[`OwnerDied`]`)` when the holder died holding it |
 //! | `multiprocessing.Event()` | [`Event`] | same methods as `synclab::Event` |
 //! | `multiprocessing.Semaphore(n)` | [`Semaphore`] | same methods as `synclab::Semaphore` |
+//! | `multiprocessing.Semaphore(n)` that survives a killed holder (`SEM_UNDO`'s idea) | [`RobustSemaphore<N>`](RobustSemaphore): `acquire`, `try_acquire`, `acquire_timeout`, `release`, `reclaim` | each permit records its holder's pid; a dead holder's permit is taken over with `Err(`[`HolderDied`]`)` |
 //! | `multiprocessing.Queue(maxsize)` | [`Queue<T, N>`](Queue) | fixed-size plain-data items in a ring of `N` slots |
 //! | `multiprocessing.Queue()` of any picklable object, `JoinableQueue` | `MessageQueue<T>` (`serde` feature) for any `Serialize + DeserializeOwned` `T`, over [`ByteQueue`] for bytes: `put`/`try_put`/`put_timeout`, `get`..., `task_done`, `join`, `shutdown` | length-prefixed records in a ring whose size is chosen at run time; postcard as the pickle; a message that does not fit comes back in [`PutMessageError`], garbage is [`GetMessageError`] |
 //! | `shared_memory.SharedMemory(name=...)`, `Value`, `Array` | [`Shared<T>`](Shared): [`new`](Shared::new), [`create_named`](Shared::create_named), [`open_named`](Shared::open_named), [`inherited`](Shared::inherited) | any [`Shareable`] `T` |
@@ -42,6 +43,7 @@
 //! | [`Lock`] | one: the holder's pid and a `CONTENDED` bit | `process/lock.rs`, `RawLock` |
 //! | [`Event`] | one: `SET`, `WAITERS`, generation | `process/event.rs` |
 //! | [`Semaphore`] | two: free permits, sleepers | `process/semaphore.rs` |
+//! | [`RobustSemaphore`] | one per permit (its holder's pid), a release counter, sleepers | `process/robust_semaphore.rs` |
 //! | [`Queue`] | a `Lock` over the ring (`head \| len` commit word), two sequence words | `process/queue.rs` |
 //! | [`ByteQueue`] (and `MessageQueue`) | a `Lock` over the `head \| used` commit word, each record's length word, `unfinished`; three sequence words | `process/msg_ring.rs` |
 //!
@@ -57,7 +59,8 @@
 //!
 //! Limits: the dead holder is recognized by its pid, so a holder whose pid was already reused by
 //! a new process (after the whole pid range was used), or a zombie not yet reaped by its parent,
-//! looks alive. A semaphore has no owner: a process killed holding a permit takes it along.
+//! looks alive. A [`Semaphore`] has no owner: a process killed holding a permit takes it along;
+//! a [`RobustSemaphore`] records each permit's holder and gives a dead one's permit back.
 //!
 //! # Platforms
 //!
@@ -97,6 +100,7 @@ mod message_queue;
 mod msg_ring;
 mod queue;
 mod ring;
+mod robust_semaphore;
 mod semaphore;
 mod shareable;
 mod shared;
@@ -114,6 +118,7 @@ pub use message_queue::MessageQueue;
 pub use queue::Queue;
 #[doc(hidden)]
 pub use ring::__stall_puts_half_written;
+pub use robust_semaphore::{HolderDied, NotHolder, RobustSemaphore};
 pub use semaphore::Semaphore;
 pub use shareable::Shareable;
 pub use shared::Shared;

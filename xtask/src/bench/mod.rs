@@ -31,7 +31,7 @@ struct Target {
     label: &'static str,
 }
 
-const TARGETS: [Target; 6] = [
+const TARGETS: [Target; 7] = [
     Target {
         prefix: "lock/uncontended",
         subject: "synclab",
@@ -55,6 +55,13 @@ const TARGETS: [Target; 6] = [
     },
     Target {
         prefix: "event/ping_pong",
+        subject: "synclab",
+        peer: "std",
+        max: 1.0,
+        label: "≤ 1.0× std",
+    },
+    Target {
+        prefix: "barrier/2threads",
         subject: "synclab",
         peer: "std",
         max: 1.0,
