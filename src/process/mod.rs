@@ -95,7 +95,11 @@ mod message_error;
 #[cfg(feature = "serde")]
 mod message_queue;
 mod msg_ring;
+mod owner;
+#[cfg(all(target_os = "linux", not(miri)))]
+mod owner_watch;
 mod queue;
+mod raw_lock;
 mod ring;
 mod semaphore;
 mod shareable;
@@ -111,6 +115,8 @@ pub use message_error::{GetMessageError, PutMessageError};
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub use message_queue::MessageQueue;
+#[doc(hidden)]
+pub use owner::force_polling as __force_owner_polling;
 pub use queue::Queue;
 #[doc(hidden)]
 pub use ring::__stall_puts_half_written;
