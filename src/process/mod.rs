@@ -39,7 +39,7 @@
 //!
 //! | primitive | words | table |
 //! |---|---|---|
-//! | [`Lock`] | one: the holder's pid and a `CONTENDED` bit | `process/lock.rs`, `RawLock` |
+//! | [`Lock`] | two: the holder's pid with `CONTENDED` and `DIED_HINT` bits; the holder's identity (pid, start time) | `process/raw_lock.rs`, `RawLock` |
 //! | [`Event`] | one: `SET`, `WAITERS`, generation | `process/event.rs` |
 //! | [`Semaphore`] | two: free permits, sleepers | `process/semaphore.rs` |
 //! | [`Queue`] | a `Lock` over the ring (`head \| len` commit word), two sequence words | `process/queue.rs` |
@@ -48,16 +48,20 @@
 //! # A process that dies
 //!
 //! A process killed (SIGKILL) while it holds a [`Lock`] never unlocks it. The lock word holds
-//! the holder's pid; a process that waits for the lock checks, every 50 ms and when `try_lock`
-//! finds the lock held, whether that process still exists (`kill(pid, 0)`). If not, it takes the
+//! the holder's pid, and beside it the holder's start time, so that a holder whose pid went to
+//! a new process is not mistaken for it. On Linux a process that sleeps on the lock has a death
+//! watcher thread poll the holder's pidfd, which the kernel makes readable when the holder
+//! exits (zombie or not), and is woken at once; `try_lock` judges the holder when it finds the
+//! lock held. Where there are no pidfds (before Linux 5.3, or denied by a sandbox) sleepers
+//! check every 50 ms with `kill(pid, 0)`. If the holder is dead, the waiter takes the
 //! lock and gets [`OwnerDied`], which holds the guard: the data may be half-updated, and the
 //! new holder decides how to repair it. [`Queue`] is written so that it never needs repairing:
 //! an item becomes visible (or its slot free) with one store, made last, so a process killed in
 //! the middle of `put` or `get` leaves no torn item and loses no slot.
 //!
-//! Limits: the dead holder is recognized by its pid, so a holder whose pid was already reused by
-//! a new process (after the whole pid range was used), or a zombie not yet reaped by its parent,
-//! looks alive. A semaphore has no owner: a process killed holding a permit takes it along.
+//! Limits: with `kill(pid, 0)` (no pidfds) a zombie not yet reaped by its parent looks alive; a
+//! holder killed before it stored its start time is judged by its pid alone. A semaphore has no
+//! owner: a process killed holding a permit takes it along.
 //!
 //! # Platforms
 //!
