@@ -244,9 +244,9 @@ impl RawLock {
     // ANCHOR: owner_died
     /// If `word` names a holder that no longer lives, takes the lock over from it.
     ///
-    /// Only one of several waiters wins the CAS, from the exact word judged dead; the others see
-    /// the new holder (alive) and go on waiting. Before the CAS the identity is read again: a
-    /// taker that stored its own `id` meanwhile is not judged by the previous holder's. Acquire:
+    /// Only one of several waiters wins the CAS, from a word naming the holder judged dead; the
+    /// others see the new holder (alive) and go on waiting. Before the CAS the identity is read
+    /// again: a taker that stored its own `id` meanwhile is not judged by the previous holder's. Acquire:
     /// the dead holder's writes to the data were made before its death, so they are in memory;
     /// the Acquire orders our reads of the data after the take-over.
     fn take_over(&self, word: u32, start: Option<u64>) -> Option<Acquired> {
@@ -257,12 +257,14 @@ impl RawLock {
         if owner::alive(owner, start) {
             return None;
         }
-        if self.holder() != (word, start) {
-            return None; // it changed while we judged: judge again
+        // The same holder still? (Only its bits, `CONTENDED` or `DIED_HINT`, may have changed.)
+        let (now, now_start) = self.holder();
+        if now & PID_MASK != owner || now_start != start {
+            return None; // another holder, or it stored its identity meanwhile: judge again
         }
         let taken = self
             .word
-            .compare_exchange(word, sys::my_pid() | CONTENDED, AcqRel, Relaxed)
+            .compare_exchange(now, sys::my_pid() | CONTENDED, AcqRel, Relaxed)
             .is_ok();
         taken.then(|| {
             self.publish_id();
