@@ -26,7 +26,7 @@
 //! pid was reused looks alive, as it did before identities.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use super::sys;
 
@@ -73,6 +73,7 @@ pub(super) fn my_id() -> u64 {
 /// Called in a child made by a bare `fork` (from `sys`'s `pthread_atfork` handler): the child
 /// has another pid and start time, and none of its parent's threads. Atomic stores only, so it
 /// is async-signal-safe.
+#[cfg(all(unix, not(miri)))]
 pub(super) fn forget_in_forked_child() {
     MY_ID.store(0, Relaxed);
     #[cfg(all(target_os = "linux", not(miri)))]
@@ -80,7 +81,8 @@ pub(super) fn forget_in_forked_child() {
 }
 
 /// Set once `pidfd_open` answered `ENOSYS` or `EPERM`: this kernel (or sandbox) has none.
-static NO_PIDFD: AtomicBool = AtomicBool::new(false);
+#[cfg(all(target_os = "linux", not(miri)))]
+static NO_PIDFD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 thread_local! {
     static FORCE_POLLING: Cell<bool> = const { Cell::new(false) };
@@ -94,13 +96,13 @@ pub fn force_polling(on: bool) {
 }
 
 /// `true` when this thread may use pidfds.
+#[cfg(all(target_os = "linux", not(miri)))]
 pub(super) fn pidfds_usable() -> bool {
-    cfg!(all(target_os = "linux", not(miri)))
-        && !NO_PIDFD.load(Relaxed)
-        && !FORCE_POLLING.with(Cell::get)
+    !NO_PIDFD.load(Relaxed) && !FORCE_POLLING.with(Cell::get)
 }
 
 /// How opening a pidfd for a recorded holder went.
+#[cfg(all(target_os = "linux", not(miri)))]
 pub(super) enum Opened {
     /// The holder lives, and this pidfd is bound to it.
     Alive(std::os::fd::OwnedFd),
@@ -225,6 +227,7 @@ pub(super) fn start_time(pid: u32) -> Option<u64> {
 }
 
 /// Writes `/proc/<pid>/stat` into `out` and returns its length (the NUL follows it).
+#[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
 fn proc_stat_path(pid: u32, out: &mut [u8; 32]) -> usize {
     let mut digits = [0u8; 10];
     let (mut n, mut p) = (0, pid);
@@ -250,6 +253,7 @@ fn proc_stat_path(pid: u32, out: &mut [u8; 32]) -> usize {
 
 /// Field 22 of a `/proc/PID/stat` line. The command name (field 2) is in parentheses and may
 /// itself hold spaces and parentheses, so fields are counted from the *last* `)`.
+#[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
 fn parse_start_time(stat: &[u8]) -> Option<u64> {
     let close = stat.iter().rposition(|&b| b == b')')?;
     let rest = std::str::from_utf8(&stat[close + 1..]).ok()?;
@@ -257,7 +261,7 @@ fn parse_start_time(stat: &[u8]) -> Option<u64> {
     rest.split_ascii_whitespace().nth(19)?.parse().ok()
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(target_os = "linux", target_os = "android"), not(miri)))]
 mod tests {
     use super::*;
 

@@ -300,7 +300,8 @@ impl RawLock {
     }
 }
 
-/// How the next sleep of `lock_contended` goes.
+/// How the next sleep of `lock_contended` goes. (Without pidfds only `NotYet` and `Polled`.)
+#[cfg_attr(not(all(target_os = "linux", not(miri))), allow(dead_code))]
 enum Sleep {
     /// Not yet waited `WATCH_AFTER`: sleep until then, unwatched.
     NotYet(Instant),
