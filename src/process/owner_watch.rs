@@ -80,6 +80,15 @@ pub(super) fn watch(word: &AtomicU32, pid: u32, start: Option<u64>) -> Watch {
     if !owner::pidfds_usable() {
         return Watch::Unavailable;
     }
+    if pid == sys::my_pid() {
+        // A thread of ours holds it (we would outlive no death of our own), unless the holder
+        // was an earlier process with our pid.
+        return if owner::alive(pid, start) {
+            Watch::Unavailable
+        } else {
+            Watch::Dead
+        };
+    }
     let Some(w) = watcher() else {
         return Watch::Unavailable;
     };
@@ -137,10 +146,15 @@ pub(super) fn unwatch(token: Token) {
         return;
     }
     // SAFETY: a non-null WATCHER points to a leaked Box, never freed.
-    let mut st = lock(unsafe { &*p });
+    let w = unsafe { &*p };
+    let mut st = lock(w);
     for h in &mut st.holders {
         if let Some(i) = h.sleepers.iter().position(|&(t, _)| t == token.0) {
             h.sleepers.swap_remove(i);
+            if h.exited && h.sleepers.is_empty() {
+                drop(st);
+                kick(w); // let the watcher prune the dead entry now, not at its next round
+            }
             return;
         }
     }
