@@ -40,7 +40,7 @@
 //!
 //! | primitive | words | table |
 //! |---|---|---|
-//! | [`Lock`] | one: the holder's pid and a `CONTENDED` bit | `process/lock.rs`, `RawLock` |
+//! | [`Lock`] | two: the holder's pid with `CONTENDED` and `DIED_HINT` bits; the holder's identity (pid, start time) | `process/raw_lock.rs`, `RawLock` |
 //! | [`Event`] | one: `SET`, `WAITERS`, generation | `process/event.rs` |
 //! | [`Semaphore`] | two: free permits, sleepers | `process/semaphore.rs` |
 //! | [`RobustSemaphore`] | one per permit (its holder's pid), a release counter, sleepers | `process/robust_semaphore.rs` |
@@ -50,17 +50,21 @@
 //! # A process that dies
 //!
 //! A process killed (SIGKILL) while it holds a [`Lock`] never unlocks it. The lock word holds
-//! the holder's pid; a process that waits for the lock checks, every 50 ms and when `try_lock`
-//! finds the lock held, whether that process still exists (`kill(pid, 0)`). If not, it takes the
+//! the holder's pid, and beside it the holder's start time, so that a holder whose pid went to
+//! a new process is not mistaken for it. On Linux a process that sleeps on the lock has a death
+//! watcher thread poll the holder's pidfd, which the kernel makes readable when the holder
+//! exits (zombie or not), and is woken at once; `try_lock` judges the holder when it finds the
+//! lock held. Where there are no pidfds (before Linux 5.3, or denied by a sandbox) sleepers
+//! check every 50 ms with `kill(pid, 0)`. If the holder is dead, the waiter takes the
 //! lock and gets [`OwnerDied`], which holds the guard: the data may be half-updated, and the
 //! new holder decides how to repair it. [`Queue`] is written so that it never needs repairing:
 //! an item becomes visible (or its slot free) with one store, made last, so a process killed in
 //! the middle of `put` or `get` leaves no torn item and loses no slot.
 //!
-//! Limits: the dead holder is recognized by its pid, so a holder whose pid was already reused by
-//! a new process (after the whole pid range was used), or a zombie not yet reaped by its parent,
-//! looks alive. A [`Semaphore`] has no owner: a process killed holding a permit takes it along;
-//! a [`RobustSemaphore`] records each permit's holder and gives a dead one's permit back.
+//! Limits: with `kill(pid, 0)` (no pidfds) a zombie not yet reaped by its parent looks alive; a
+//! holder killed before it stored its start time is judged by its pid alone. A [`Semaphore`]
+//! has no owner: a process killed holding a permit takes it along; a [`RobustSemaphore`]
+//! records each permit's holder (by pid alone) and gives a dead one's permit back.
 //!
 //! # Platforms
 //!
@@ -98,7 +102,11 @@ mod message_error;
 #[cfg(feature = "serde")]
 mod message_queue;
 mod msg_ring;
+mod owner;
+#[cfg(all(target_os = "linux", not(miri)))]
+mod owner_watch;
 mod queue;
+mod raw_lock;
 mod ring;
 mod robust_semaphore;
 mod semaphore;
@@ -115,6 +123,8 @@ pub use message_error::{GetMessageError, PutMessageError};
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub use message_queue::MessageQueue;
+#[doc(hidden)]
+pub use owner::force_polling as __force_owner_polling;
 pub use queue::Queue;
 #[doc(hidden)]
 pub use ring::__stall_puts_half_written;

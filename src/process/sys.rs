@@ -63,8 +63,9 @@ fn forget_pid_in_forked_children() {
     #[cfg(all(unix, not(miri)))]
     {
         extern "C" fn forget_pid() {
-            // An atomic store: async-signal-safe, as a fork handler must be.
+            // Atomic stores: async-signal-safe, as a fork handler must be.
             PID.store(0, Relaxed);
+            super::owner::forget_in_forked_child();
         }
         static REGISTER: std::sync::Once = std::sync::Once::new();
         REGISTER.call_once(|| {
@@ -76,14 +77,15 @@ fn forget_pid_in_forked_children() {
 }
 
 // ANCHOR: alive
-/// `false` only when process `pid` certainly no longer exists.
+/// `false` only when process `pid` certainly no longer exists: the fallback of
+/// [`owner::alive`](super::owner::alive) where there are no pidfds.
 ///
 /// `kill(pid, 0)` sends no signal; it only checks. `ESRCH` means no such process; `EPERM`
 /// means it exists but belongs to someone else (alive). A zombie (dead, not yet reaped by its
 /// parent) still counts as existing, so a parent reaps its children (`Child::join`) before the
 /// others can see them dead. If the pid was reused by a new process in the meantime, the owner
-/// looks alive: pids are recycled only after the whole range (`/proc/sys/kernel/pid_max`) has
-/// been used.
+/// looks alive here (the start time that `owner` compares catches that): pids are recycled only
+/// after the whole range (`/proc/sys/kernel/pid_max`) has been used.
 pub(super) fn alive(pid: u32) -> bool {
     if pid == my_pid() {
         return true; // ourselves: no system call (and none under Miri)
