@@ -65,17 +65,20 @@
 //! - It is a teaching tool for a few threads and a few dozen steps (the number of schedules
 //!   grows like a binomial coefficient), not a replacement for loom.
 
+mod outcome;
 mod plan;
 mod report;
 mod run;
 mod sched;
+mod semaphore;
 mod types;
 
 use std::fmt::{self, Debug, Display};
 
 pub use report::{Outcome, Report, Schedule};
 pub use run::{Explorer, JoinHandle, spawn};
-pub use types::{Lock, LockGuard, Semaphore, Shared};
+pub use semaphore::Semaphore;
+pub use types::{Lock, LockGuard, Shared};
 
 /// Why the explorer could not give a report.
 ///

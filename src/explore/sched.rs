@@ -27,7 +27,8 @@ use std::thread::JoinHandle;
 
 use super::plan::Plan;
 use super::report::Step;
-use super::types::{LockCore, SemCore};
+use super::semaphore::SemCore;
+use super::types::LockCore;
 
 /// The unwinding payload of an aborted execution; never seen by user code that does not catch
 /// panics itself.
