@@ -48,36 +48,53 @@ fn locked_bank() -> i64 {
 }
 // ANCHOR_END: locked
 
-fn main() {
+/// Everything the program prints but the tour line, and that line; `Err` if the explorer
+/// missed −8 or the lock let a schedule end elsewhere. (`tests/explore.rs` checks that the
+/// book's copy of this output is what it prints.)
+pub fn explain() -> Result<(String, String), String> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
     // ANCHOR: run
     let racy = explore::run(racy_bank).expect("70 schedules fit the default limit");
-    println!("The racy bank: {racy}");
+    let _ = writeln!(out, "The racy bank: {racy}");
     let bad = racy.find(|o| o.returned() == Some(&-8)).expect("a -8");
-    println!(
-        "The first schedule that ends at -8 (replay key {:?}):",
+    let _ = writeln!(
+        out,
+        "The first schedule that ends at -8 (key {:?}):",
         bad.key()
     );
-    println!("{}", bad.table());
+    let _ = writeln!(out, "{}", bad.table());
     // ANCHOR_END: run
 
     let (_, notes) = explore::replay("122111", racy_bank).expect("the notes' key fits");
-    println!("The notes' own order (replay key \"122111\"):");
-    println!("{}", notes.table());
+    let _ = writeln!(out, "The notes' own order (key \"122111\"):");
+    let _ = writeln!(out, "{}", notes.table());
 
     let locked = explore::run(locked_bank).expect("the locked bank fits the default limit");
-    println!("The locked bank: {locked}");
+    let _ = write!(out, "The locked bank: {locked}");
 
     let wrong = racy.count(|o| o.returned() != Some(&0));
     let minus_eight = racy.count(|o| o.returned() == Some(&-8));
     let locked_zero = locked.count(|o| o.returned() == Some(&0));
-    println!(
+    let tour = format!(
         "TOUR|explore_bank|the notes' table ends at -8; with a lock it prints 0|explored all {} schedules: {wrong} end wrong, {minus_eight} at -8 (key {}); locked: {locked_zero} of {} end at 0",
         racy.schedules(),
         bad.key(),
         locked.schedules()
     );
     if minus_eight == 0 || locked_zero != locked.schedules() {
-        eprintln!("BUG: the explorer missed -8, or the lock let a schedule end elsewhere");
-        std::process::exit(1);
+        return Err("the explorer missed -8, or the lock let a schedule end elsewhere".into());
+    }
+    Ok((out, tour))
+}
+
+#[allow(dead_code)] // `tests/explore.rs` includes this file as a module
+fn main() {
+    match explain() {
+        Ok((out, tour)) => println!("{out}\n{tour}"),
+        Err(e) => {
+            eprintln!("BUG: {e}");
+            std::process::exit(1);
+        }
     }
 }

@@ -411,3 +411,19 @@ fn sampling_is_reproducible_from_its_seed() {
         );
     });
 }
+
+#[path = "../examples/explore_bank.rs"]
+mod explore_bank;
+
+#[test]
+fn the_books_copy_of_explore_bank_is_what_it_prints() {
+    common::guarded("the_books_copy_of_explore_bank", |_| {
+        let (out, tour) = explore_bank::explain().unwrap();
+        let book = include_str!("../book/src/part1/explore-bank.txt");
+        assert_eq!(
+            out, book,
+            "regenerate book/src/part1/explore-bank.txt from the example"
+        );
+        assert!(tour.contains("8 at -8"), "{tour}");
+    });
+}
