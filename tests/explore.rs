@@ -1,6 +1,10 @@
 //! The explorer's scheduler: schedule counts, the notes' bank, locks, deadlocks, replay keys,
 //! bounds, limits and panics. Every test runs under the watchdog: a bug in the baton would
 //! hang, not fail.
+//!
+//! Not under Miri: the explorer is safe code over std's `Mutex`/`Condvar`, and these tests run
+//! some two thousand executions of three OS threads each, hours in an interpreter.
+#![cfg(not(miri))]
 
 mod common;
 
