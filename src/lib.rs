@@ -153,6 +153,8 @@
 //!
 //! - [`futex`]: sleeping on an atomic — the one place that talks to the OS, public so that
 //!   readers of the workbook can build their own primitives on it.
+//! - [`explore`]: a deterministic scheduler for teaching-sized models: every interleaving of a
+//!   few threads' steps, the outcome histogram, the notes' step table and a replay key.
 //! - [`process`]: the primitives shared between processes, shared memory, and child processes
 //!   started the `spawn` way (Linux).
 //!
@@ -170,6 +172,8 @@ mod backoff;
 mod barrier;
 mod condition;
 mod event;
+#[cfg(not(loom))]
+pub mod explore;
 pub mod futex;
 mod lock;
 #[cfg(all(feature = "lock_api", not(loom)))]

@@ -21,6 +21,7 @@ const ORDER: &[&str] = &[
     "countdown",
     "bank",
     "bank_interleaving",
+    "explore_bank",
     "queue_workers",
     "mp_queue",
     "pool",
