@@ -15,6 +15,7 @@
 //! | `multiprocessing.Semaphore(n)` | [`Semaphore`] | same methods as `synclab::Semaphore` |
 //! | `multiprocessing.Queue(maxsize)` | [`Queue<T, N>`](Queue) | fixed-size plain-data items in a ring of `N` slots |
 //! | `multiprocessing.Queue()` of any picklable object, `JoinableQueue` | `MessageQueue<T>` (`serde` feature) for any `Serialize + DeserializeOwned` `T`, over [`ByteQueue`] for bytes: `put`/`try_put`/`put_timeout`, `get`..., `task_done`, `join`, `shutdown` | length-prefixed records in a ring whose size is chosen at run time; postcard as the pickle; a message that does not fit comes back in [`PutMessageError`], garbage is [`GetMessageError`] |
+//! | `multiprocessing.Pool(n)` | `Pool` (`serde` feature): `new(n)`, `apply_async(f, arg)`, `map`, `imap_unordered`, `close`, `join`, `terminate`; `process::init()`, one line at the top of `main`, for the workers | a task that panics, or whose worker dies (signal, exit), gets an `Err` saying how; the dead worker is replaced and the other tasks complete |
 //! | `shared_memory.SharedMemory(name=...)`, `Value`, `Array` | [`Shared<T>`](Shared): [`new`](Shared::new), [`create_named`](Shared::create_named), [`open_named`](Shared::open_named), [`inherited`](Shared::inherited) | any [`Shareable`] `T` |
 //!
 //! # What may live in shared memory
@@ -95,6 +96,8 @@ mod message_error;
 #[cfg(feature = "serde")]
 mod message_queue;
 mod msg_ring;
+#[cfg(all(feature = "serde", not(loom)))]
+mod pool;
 mod queue;
 mod ring;
 mod semaphore;
@@ -111,6 +114,9 @@ pub use message_error::{GetMessageError, PutMessageError};
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub use message_queue::MessageQueue;
+#[cfg(all(feature = "serde", not(loom)))]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub use pool::{Pool, PoolBuilder, init};
 pub use queue::Queue;
 #[doc(hidden)]
 pub use ring::__stall_puts_half_written;
