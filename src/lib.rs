@@ -191,7 +191,7 @@ pub use barrier::{Barrier, BarrierWaitResult, BrokenBarrier};
 pub use condition::{Condition, WaitGuard, WaitGuardRef, WaitTimeoutResult};
 pub use event::Event;
 pub use lock::{Lock, LockGuard, RawLock};
-pub use pool::{AsyncResult, ImapUnordered, Pool, PoolClosed, TaskError, TaskPanicked};
+pub use pool::{AsyncResult, ImapUnordered, Pool, PoolClosed, TaskError, TaskPanicked, WorkerDied};
 pub use queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDown, TaskDoneError};
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, ReleaseError, Semaphore, SemaphorePermit};

@@ -5,10 +5,15 @@
 //! | the task's exception, re-raised by `AsyncResult.get()` | [`TaskError::Panicked`]`(`[`TaskPanicked`]`)` |
 //! | `get()` after `terminate()` (Python hangs, or raises on timeout) | [`TaskError::Terminated`] |
 //! | `ValueError("Pool not running")` from `apply_async`/`map` after `close` | [`TaskError::Closed`], or [`PoolClosed`] from [`try_apply_async`](crate::Pool::try_apply_async) |
+//! | a worker process killed in a task (Python's `get()` hangs: bpo-22393) | [`TaskError::WorkerDied`]`(`[`WorkerDied`]`)`, process pool only |
+//! | no per-task timeout (the `pebble` package adds one) | [`TaskError::TimedOut`], process pool only |
+//! | a pickling error | [`TaskError::Codec`]: the argument or result did not encode or decode, process pool only |
+//! | a worker that cannot be started | [`TaskError::Spawn`], process pool only |
 
 use std::any::Any;
 use std::error::Error;
 use std::fmt;
+use std::time::Duration;
 
 /// A task panicked; [`Display`](fmt::Display) shows the panic message.
 ///
@@ -31,6 +36,12 @@ pub struct TaskPanicked {
 }
 
 impl TaskPanicked {
+    /// A panic whose message (if it was a string) came from a worker process.
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))] // only the process pool uses it
+    pub(crate) fn from_message(message: Option<String>) -> TaskPanicked {
+        TaskPanicked { message }
+    }
+
     /// Reads the message out of a payload caught by `catch_unwind`.
     pub(super) fn from_payload(payload: &(dyn Any + Send)) -> TaskPanicked {
         let message = if let Some(s) = payload.downcast_ref::<&str>() {
@@ -87,7 +98,116 @@ pub enum TaskError {
     /// The pool was already closed or terminated when the task was submitted, so it was
     /// refused and never ran (Python raises `ValueError("Pool not running")`).
     Closed,
+    /// [`process::Pool`](crate::process) only: the worker process died while it ran the task
+    /// (killed by a signal, or exited); a fresh worker replaced it.
+    WorkerDied(WorkerDied),
+    /// [`process::Pool`](crate::process) only: the task ran longer than the pool's task
+    /// timeout (held here); its worker was killed and replaced.
+    TimedOut(Duration),
+    /// [`process::Pool`](crate::process) only: the argument or the result could not be
+    /// encoded or decoded (Python's pickling error); the message says which and why.
+    Codec(String),
+    /// [`process::Pool`](crate::process) only: no worker process could be started to run the
+    /// task (the message says why: the system refused the process, or the executable was
+    /// replaced on disk since the program started).
+    Spawn(String),
 }
+
+/// How a worker process died: the signal that killed it, or the status it exited with
+/// (Python's `Process.exitcode`, negative for a signal). Held by [`TaskError::WorkerDied`].
+///
+/// ```
+/// use synclab::WorkerDied;
+///
+/// let killed = WorkerDied::new(4242, Some(9), None);
+/// assert_eq!(killed.signal(), Some(9));
+/// assert_eq!(killed.to_string(), "the worker process 4242 running the task was killed by signal 9 (SIGKILL)");
+/// let exited = WorkerDied::new(4243, None, Some(3));
+/// assert_eq!(exited.exit_code(), Some(3));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WorkerDied {
+    pid: u32,
+    signal: Option<i32>,
+    exit_code: Option<i32>,
+}
+
+impl WorkerDied {
+    /// A worker `pid` that died by `signal`, or exited with `exit_code`.
+    ///
+    /// ```
+    /// let d = synclab::WorkerDied::new(1, None, Some(0));
+    /// assert_eq!(d.pid(), 1);
+    /// ```
+    pub fn new(pid: u32, signal: Option<i32>, exit_code: Option<i32>) -> WorkerDied {
+        WorkerDied {
+            pid,
+            signal,
+            exit_code,
+        }
+    }
+
+    /// The dead worker's process id.
+    ///
+    /// ```
+    /// assert_eq!(synclab::WorkerDied::new(7, Some(6), None).pid(), 7);
+    /// ```
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The signal that killed it (9 for SIGKILL, 6 for `abort`, 11 for a segfault), if a
+    /// signal did.
+    ///
+    /// ```
+    /// assert_eq!(synclab::WorkerDied::new(7, Some(11), None).signal(), Some(11));
+    /// ```
+    pub fn signal(&self) -> Option<i32> {
+        self.signal
+    }
+
+    /// The status it exited with, if it exited (`std::process::exit` in a task).
+    ///
+    /// ```
+    /// assert_eq!(synclab::WorkerDied::new(7, Some(9), None).exit_code(), None);
+    /// ```
+    pub fn exit_code(&self) -> Option<i32> {
+        self.exit_code
+    }
+}
+
+/// The usual name of a Linux signal number.
+fn signal_name(signal: i32) -> Option<&'static str> {
+    Some(match signal {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        _ => return None,
+    })
+}
+
+impl fmt::Display for WorkerDied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the worker process {} running the task ", self.pid)?;
+        match (self.signal, self.exit_code) {
+            (Some(sig), _) => match signal_name(sig) {
+                Some(name) => write!(f, "was killed by signal {sig} ({name})"),
+                None => write!(f, "was killed by signal {sig}"),
+            },
+            (None, Some(code)) => write!(f, "exited with status {code}"),
+            (None, None) => f.write_str("died"),
+        }
+    }
+}
+
+impl Error for WorkerDied {}
 
 impl TaskError {
     /// The panic message if the task panicked with a string message, else `None`.
@@ -101,7 +221,7 @@ impl TaskError {
     pub fn panic_message(&self) -> Option<&str> {
         match self {
             TaskError::Panicked(p) => p.message(),
-            TaskError::Terminated | TaskError::Closed => None,
+            _ => None,
         }
     }
 }
@@ -125,6 +245,13 @@ impl fmt::Display for TaskError {
             TaskError::Closed => f.write_str(
                 "the task was refused: the pool was closed or terminated before it was submitted",
             ),
+            TaskError::WorkerDied(died) => died.fmt(f),
+            TaskError::TimedOut(limit) => write!(
+                f,
+                "the task ran past its timeout of {limit:?}: its worker was killed and replaced"
+            ),
+            TaskError::Codec(why) => f.write_str(why),
+            TaskError::Spawn(why) => write!(f, "no worker process could be started: {why}"),
         }
     }
 }

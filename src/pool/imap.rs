@@ -26,7 +26,7 @@ pub struct ImapUnordered<R> {
 }
 
 impl<R> ImapUnordered<R> {
-    pub(super) fn new(results: Arc<Queue<Result<R, TaskError>>>, remaining: usize) -> Self {
+    pub(crate) fn new(results: Arc<Queue<Result<R, TaskError>>>, remaining: usize) -> Self {
         ImapUnordered { results, remaining }
     }
 }

@@ -23,14 +23,14 @@ use std::fmt;
 use std::mem;
 use std::num::NonZero;
 
-pub use error::{PoolClosed, TaskError, TaskPanicked};
+pub use error::{PoolClosed, TaskError, TaskPanicked, WorkerDied};
 pub use imap::ImapUnordered;
 pub use result::AsyncResult;
 
 use crate::sync::Arc;
 use crate::sync::thread::{self, JoinHandle};
 use crate::{Lock, Queue, ShutDown};
-use result::Slot;
+pub(crate) use result::Slot;
 use task::{Job, Task};
 use worker::Shared;
 

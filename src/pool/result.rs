@@ -18,13 +18,13 @@ pub(super) type Outcome<R> = Result<R, TaskError>;
 
 // ANCHOR: slot
 /// One task's outcome, filled once and read once.
-pub(super) struct Slot<R> {
+pub(crate) struct Slot<R> {
     value: Lock<Option<Outcome<R>>>,
     ready: Event,
 }
 
 impl<R> Slot<R> {
-    pub(super) fn new() -> Slot<R> {
+    pub(crate) fn new() -> Slot<R> {
         Slot {
             value: Lock::new(None),
             ready: Event::new(),
@@ -32,7 +32,7 @@ impl<R> Slot<R> {
     }
 
     /// Stores the outcome and wakes the waiters. Called once per slot.
-    pub(super) fn fill(&self, outcome: Outcome<R>) {
+    pub(crate) fn fill(&self, outcome: Outcome<R>) {
         let old = self.value.lock().replace(outcome);
         debug_assert!(old.is_none(), "a result slot was filled twice");
         self.ready.set();
@@ -69,7 +69,7 @@ pub struct AsyncResult<R> {
 }
 
 impl<R> AsyncResult<R> {
-    pub(super) fn new(slot: Arc<Slot<R>>) -> AsyncResult<R> {
+    pub(crate) fn new(slot: Arc<Slot<R>>) -> AsyncResult<R> {
         AsyncResult { slot }
     }
 

@@ -145,6 +145,14 @@ impl Command {
         self
     }
 
+    /// Hands a copy of the descriptor `fd` to the child, at the next index of the list that
+    /// `share` also appends to (the process pool passes its pipes this way).
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))] // only the process pool uses it
+    pub(super) fn pass_fd(&mut self, fd: i32) -> &mut Command {
+        self.fds.push(dup_cloexec(fd));
+        self
+    }
+
     /// Where the child's standard output goes (`Stdio::piped()` to read it with
     /// [`Child::stdout`]); by default the parent's.
     ///

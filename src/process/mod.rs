@@ -16,6 +16,7 @@
 //! | `multiprocessing.Semaphore(n)` that survives a killed holder (`SEM_UNDO`'s idea) | [`RobustSemaphore<N>`](RobustSemaphore): `acquire`, `try_acquire`, `acquire_timeout`, `release`, `reclaim` | each permit records its holder's pid; a dead holder's permit is taken over with `Err(`[`HolderDied`]`)` |
 //! | `multiprocessing.Queue(maxsize)` | [`Queue<T, N>`](Queue) | fixed-size plain-data items in a ring of `N` slots |
 //! | `multiprocessing.Queue()` of any picklable object, `JoinableQueue` | `MessageQueue<T>` (`serde` feature) for any `Serialize + DeserializeOwned` `T`, over [`ByteQueue`] for bytes: `put`/`try_put`/`put_timeout`, `get`..., `task_done`, `join`, `shutdown` | length-prefixed records in a ring whose size is chosen at run time; postcard as the pickle; a message that does not fit comes back in [`PutMessageError`], garbage is [`GetMessageError`] |
+//! | `multiprocessing.Pool(n)` | `Pool` (`serde` feature): `new(n)`, `apply_async(f, arg)`, `map`, `imap_unordered`, `close`, `join`, `terminate`; `process::init()`, one line at the top of `main`, for the workers | a task that panics, or whose worker dies (signal, exit), gets an `Err` saying how; the dead worker is replaced and the other tasks complete |
 //! | `shared_memory.SharedMemory(name=...)`, `Value`, `Array` | [`Shared<T>`](Shared): [`new`](Shared::new), [`create_named`](Shared::create_named), [`open_named`](Shared::open_named), [`inherited`](Shared::inherited) | any [`Shareable`] `T` |
 //!
 //! # What may live in shared memory
@@ -105,6 +106,8 @@ mod msg_ring;
 mod owner;
 #[cfg(all(target_os = "linux", not(miri)))]
 mod owner_watch;
+#[cfg(all(feature = "serde", not(loom)))]
+mod pool;
 mod queue;
 mod raw_lock;
 mod ring;
@@ -125,6 +128,9 @@ pub use message_error::{GetMessageError, PutMessageError};
 pub use message_queue::MessageQueue;
 #[doc(hidden)]
 pub use owner::force_polling as __force_owner_polling;
+#[cfg(all(feature = "serde", not(loom)))]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub use pool::{Pool, PoolBuilder, init};
 pub use queue::Queue;
 #[doc(hidden)]
 pub use ring::__stall_puts_half_written;
