@@ -1,0 +1,161 @@
+//! The learner's side of `cargo xtask check`, end to end: a scratch copy of the workspace, an
+//! exercise solved in it as a learner would (the solution copied over the stub, so no
+//! `todo!()` is left), and the real `xtask` binary run on it with `SYNCLAB_ROOT`.
+//!
+//! The scratch copy builds into its own target directory. It must not share the workspace's:
+//! cargo names a workspace crate's artifacts by its path *relative to the workspace root*, so a
+//! solved stub built from the copy would overwrite the learner binary of the real tree and look
+//! fresh there (tried: `cargo test --features learner --test forced_interleaving` then passed
+//! against the unsolved stub). Only `libc`, `synclab` and one exercise are compiled: seconds.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The exercise this test solves: small, quick to build, and the one the report was about.
+const NAME: &str = "forced_interleaving";
+const PATH: &str = "part1/forced_interleaving.rs";
+
+/// What the copy needs to be a workspace cargo can load and the checker accepts.
+const TREE: &[&str] = &[
+    "Cargo.toml",
+    "Cargo.lock",
+    "src",
+    "benches",
+    "examples",
+    "tests",
+    "exercises",
+    "xtask",
+    "book/src",
+];
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the root")
+        .to_path_buf()
+}
+
+/// `<target>/debug/xtask` → `<target>`.
+fn target_dir() -> PathBuf {
+    let exe = Path::new(env!("CARGO_BIN_EXE_xtask"));
+    exe.ancestors()
+        .nth(2)
+        .expect("the binary lies in <target>/<profile>/")
+        .to_path_buf()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        if from.file_name().is_some_and(|n| n == "target") {
+            return;
+        }
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(from, to).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+    }
+}
+
+/// A scratch workspace, removed when the test ends well (kept for a look when it fails).
+struct Scratch {
+    dir: PathBuf,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        let dir = target_dir().join(format!("xtask-scratch-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let (root, ws) = (repo_root(), dir.join("ws"));
+        for part in TREE {
+            copy_tree(&root.join(part), &ws.join(part));
+        }
+        Scratch { dir }
+    }
+
+    fn ws(&self) -> PathBuf {
+        self.dir.join("ws")
+    }
+
+    fn xtask(&self, args: &[&str]) -> Output {
+        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .env("SYNCLAB_ROOT", self.ws())
+            .env("CARGO_TARGET_DIR", self.dir.join("target"))
+            .output()
+            .expect("xtask runs");
+        eprintln!(
+            "--- xtask {}: {}\n{}{}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// The progress line of `name`: `<hints shown> <passed>`.
+    fn progress(&self, name: &str) -> Option<String> {
+        let text = fs::read_to_string(self.ws().join("target/xtask/progress")).ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ').map(str::to_owned))
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_solved_stub_passes_the_checker_and_is_remembered() {
+    let scratch = Scratch::new();
+
+    // Unsolved: the check runs the tests, fails with a non-zero exit and shows the first hint
+    // only.
+    let out = scratch.xtask(&["check", NAME]);
+    assert!(!out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("test result: FAILED"), "{text}");
+    assert!(text.contains("hint 1 of"), "{text}");
+    assert!(!text.contains("hint 2 of"), "{text}");
+    assert_eq!(scratch.progress(NAME).as_deref(), Some("1 0"));
+
+    // The learner asks for the next hint.
+    let out = scratch.xtask(&["hint", NAME]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("hint 2 of"));
+    assert_eq!(scratch.progress(NAME).as_deref(), Some("2 0"));
+
+    // Solved as a learner solves it: no `todo!()` and no `// TODO` left in the stub.
+    let ws = scratch.ws();
+    let solution = fs::read_to_string(ws.join("exercises/solutions").join(PATH)).unwrap();
+    assert!(!solution.contains("todo!()"));
+    fs::write(ws.join("exercises").join(PATH), solution).unwrap();
+
+    let out = scratch.xtask(&["check", NAME]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("test result: ok"), "{text}");
+    assert!(
+        text.contains(&format!("ok: exercise `{NAME}` passes")),
+        "{text}"
+    );
+    assert_eq!(scratch.progress(NAME).as_deref(), Some("2 1"));
+
+    // The other commands still accept the tree: `hint` with no name moves on to the first
+    // exercise that has not passed (the catalogue's first, which this test did not solve).
+    let out = scratch.xtask(&["hint"]);
+    assert!(out.status.success());
+    assert!(!stdout(&out).contains(&format!("`{NAME}`")));
+
+    // The authors' direction still applies the stub rules, and the solved stub breaks them.
+    let out = scratch.xtask(&["check", "--verify-stubs", NAME]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("todo!()"));
+
+    fs::remove_dir_all(&scratch.dir).unwrap();
+}
