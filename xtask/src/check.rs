@@ -106,7 +106,7 @@ pub fn run(args: &[String]) -> Result {
             println!("  FAILED  {:<28} ({})", ex.name, ex.path);
             if learner {
                 let n = progress.current_hint(&ex.name, progress::hints(ex).len());
-                progress::print_hint(ex, n, "          ");
+                progress::print_hint(ex, n, "          ", progress::NextHint::Command);
             }
         }
         println!("  progress: {done}/{} after {} checked", all.len(), i + 1);
@@ -142,7 +142,7 @@ fn check_one(root: &Path, ex: &Exercise, learner: bool, progress: &mut Progress)
         println!("exercise `{}` does not pass yet.", ex.name);
         if learner {
             let n = progress.current_hint(&ex.name, progress::hints(ex).len());
-            progress::print_hint(ex, n, "");
+            progress::print_hint(ex, n, "", progress::NextHint::Command);
         }
         Err(format!(
             "exercise `{}` failed (edit exercises/{})",
@@ -169,7 +169,7 @@ pub fn hint(args: &[String]) -> Result {
     };
     let n = progress.next_hint(&ex.name, progress::hints(ex).len());
     println!("exercise `{}` (exercises/{}):", ex.name, ex.path);
-    progress::print_hint(ex, n, "");
+    progress::print_hint(ex, n, "", progress::NextHint::Command);
     progress.save()
 }
 

@@ -114,7 +114,15 @@ impl Progress {
 
 /// Prints hint number `n` of `ex` (from 1), and says how to see the next or where the answer
 /// is.
-pub fn print_hint(ex: &Exercise, n: usize, indent: &str) {
+/// How the learner asks for the next hint where the hint is printed: `cargo xtask hint NAME`
+/// from a shell, or the `h` key inside `cargo xtask watch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextHint {
+    Command,
+    Key,
+}
+
+pub fn print_hint(ex: &Exercise, n: usize, indent: &str, next: NextHint) {
     let all = hints(ex);
     let Some(text) = n.checked_sub(1).and_then(|i| all.get(i)) else {
         return;
@@ -124,7 +132,10 @@ pub fn print_hint(ex: &Exercise, n: usize, indent: &str) {
         println!("{indent}  {line}");
     }
     if n < all.len() {
-        println!("{indent}(next hint: `cargo xtask hint {}`)", ex.name);
+        match next {
+            NextHint::Command => println!("{indent}(next hint: `cargo xtask hint {}`)", ex.name),
+            NextHint::Key => println!("{indent}(next hint: `h`, then Enter)"),
+        }
     } else {
         println!(
             "{indent}(that was the last hint; the reference solution is exercises/solutions/{})",

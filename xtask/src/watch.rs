@@ -76,7 +76,7 @@ fn check_and_show(
         println!("{}", outcome.output.trim_end());
         println!("\nexercise `{}` does not pass yet.", ex.name);
         let n = progress.current_hint(&ex.name, progress::hints(ex).len());
-        progress::print_hint(ex, n, "");
+        progress::print_hint(ex, n, "", progress::NextHint::Key);
     }
     progress.save()?;
     println!(
@@ -162,7 +162,7 @@ pub fn run(args: &[String]) -> Result {
                         "h" => {
                             let n =
                                 progress.next_hint(&current.name, progress::hints(current).len());
-                            progress::print_hint(current, n, "");
+                            progress::print_hint(current, n, "", progress::NextHint::Key);
                             progress.save()?;
                             menu(passed);
                         }

@@ -9,8 +9,11 @@
 //! against the unsolved stub). Only `libc`, `synclab` and one exercise are compiled: seconds.
 
 use std::fs;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// The exercise this test solves: small, quick to build, and the one the report was about.
 const NAME: &str = "forced_interleaving";
@@ -67,8 +70,8 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn new() -> Scratch {
-        let dir = target_dir().join(format!("xtask-scratch-{}", std::process::id()));
+    fn new(label: &str) -> Scratch {
+        let dir = target_dir().join(format!("xtask-scratch-{label}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         let (root, ws) = (repo_root(), dir.join("ws"));
         for part in TREE {
@@ -81,13 +84,16 @@ impl Scratch {
         self.dir.join("ws")
     }
 
-    fn xtask(&self, args: &[&str]) -> Output {
-        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .args(args)
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        cmd.args(args)
             .env("SYNCLAB_ROOT", self.ws())
-            .env("CARGO_TARGET_DIR", self.dir.join("target"))
-            .output()
-            .expect("xtask runs");
+            .env("CARGO_TARGET_DIR", self.dir.join("target"));
+        cmd
+    }
+
+    fn xtask(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().expect("xtask runs");
         eprintln!(
             "--- xtask {}: {}\n{}{}",
             args.join(" "),
@@ -112,7 +118,7 @@ fn stdout(out: &Output) -> String {
 
 #[test]
 fn a_solved_stub_passes_the_checker_and_is_remembered() {
-    let scratch = Scratch::new();
+    let scratch = Scratch::new("check");
 
     // Unsolved: the check runs the tests, fails with a non-zero exit and shows the first hint
     // only.
@@ -157,5 +163,91 @@ fn a_solved_stub_passes_the_checker_and_is_remembered() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("todo!()"));
 
+    fs::remove_dir_all(&scratch.dir).unwrap();
+}
+
+/// The lines a child prints, read on a thread so that the test can wait for one of them.
+struct Lines {
+    rx: mpsc::Receiver<String>,
+    seen: String,
+}
+
+impl Lines {
+    /// Waits for a line that contains `text`. The limit only keeps a broken `watch` from
+    /// hanging the suite; nothing is asserted about how long it takes.
+    fn wait_for(&mut self, text: &str) {
+        loop {
+            match self.rx.recv_timeout(Duration::from_secs(300)) {
+                Ok(line) => {
+                    self.seen.push_str(&line);
+                    self.seen.push('\n');
+                    if line.contains(text) {
+                        return;
+                    }
+                }
+                Err(e) => panic!(
+                    "no line with `{text}` ({e:?}); watch printed:\n{}",
+                    self.seen
+                ),
+            }
+        }
+    }
+}
+
+/// A failed assertion must not leave `watch` running.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn watch_rechecks_on_save_and_takes_keys() {
+    let scratch = Scratch::new("watch");
+    let mut child = KillOnDrop(
+        scratch
+            .command(&["watch", NAME])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("xtask watch starts"),
+    );
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Lines {
+        rx,
+        seen: String::new(),
+    };
+    let mut keys = child.0.stdin.take().unwrap();
+
+    lines.wait_for(&format!("exercise `{NAME}` does not pass yet"));
+    lines.wait_for("hint 1 of");
+    lines.wait_for("save the file to check again");
+    writeln!(keys, "h").unwrap();
+    lines.wait_for("hint 2 of");
+    lines.wait_for("(next hint: `h`, then Enter)");
+
+    // Saved the way many editors save: a new file renamed over the stub.
+    let ws = scratch.ws();
+    let fresh = ws.join("exercises/part1/.forced_interleaving.rs.new");
+    fs::copy(ws.join("exercises/solutions").join(PATH), &fresh).unwrap();
+    fs::rename(&fresh, ws.join("exercises").join(PATH)).unwrap();
+    lines.wait_for(&format!("ok: exercise `{NAME}` passes"));
+    lines.wait_for("progress: 1/");
+
+    writeln!(keys, "q").unwrap();
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "{}", lines.seen);
+    assert_eq!(scratch.progress(NAME).as_deref(), Some("2 1"));
     fs::remove_dir_all(&scratch.dir).unwrap();
 }
