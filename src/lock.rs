@@ -8,14 +8,15 @@
 //! | state | meaning | `lock` does | `unlock` does |
 //! |---|---|---|---|
 //! | `UNLOCKED` (0) | free | CAS 0 → 1, done | — |
-//! | `LOCKED` (1) | held, nobody asleep | spin; then swap → 2 and sleep | store 0, no syscall |
-//! | `CONTENDED` (2) | held, someone may sleep | sleep while 2 | store 0, wake one |
+//! | `LOCKED` (1) | held, nobody asleep | spin; then swap → 2 and sleep | swap → 0, no syscall |
+//! | `CONTENDED` (2) | held, someone may sleep | sleep while 2 | swap → 0, wake one |
 //!
 //! Invariant (no lost wakeup): a thread only sleeps on the value `CONTENDED`, and only after it
 //! made the state `CONTENDED` itself (the swap) or saw it so. So whenever anyone sleeps, the
 //! holder's unlock sees `CONTENDED` and wakes one. A woken thread takes the lock with
 //! `swap(CONTENDED)`, never `CAS(0 → 1)`: it cannot know whether others still sleep, so it keeps
-//! the flag, at the cost of one spare wake when it was the last.
+//! the flag, at the cost of one spare wake when it was the last. The unlock is a `swap`, not a
+//! store, because it must learn the state it replaced: only a `CONTENDED` one needs the wake.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};

@@ -50,6 +50,12 @@ pub fn watchdog<R>(name: &str, limit: Duration, f: impl FnOnce(&Status) -> R) ->
         return f(&status);
     }
     let done = Arc::new(AtomicBool::new(false));
+    // libtest runs each test on a thread named after it (`module::tests::the_test`): that is
+    // the name a reader can find and rerun, so the report leads with it.
+    let test = match std::thread::current().name() {
+        Some(t) if t != "main" => format!("`{t}` (label `{name}`)"),
+        _ => format!("`{name}`"),
+    };
     let dog = {
         let done = done.clone();
         let status = status.clone();
@@ -70,11 +76,16 @@ pub fn watchdog<R>(name: &str, limit: Duration, f: impl FnOnce(&Status) -> R) ->
                 // Straight to the file descriptor: the test harness captures `eprintln!`, and
                 // that capture would be lost when we exit.
                 let mut report = format!(
-                    "\nWATCHDOG: test `{name}` still running after {limit:?}: deadlock or lost wakeup?\n"
+                    "\nWATCHDOG: test {test} still running after {limit:?}: deadlock or lost wakeup?\n"
                 );
                 for (who, what) in status.0.lock().unwrap_or_else(|e| e.into_inner()).iter() {
                     report.push_str(&format!("  {who}: {what}\n"));
                 }
+                report.push_str(
+                    "  The watchdog ends the whole test binary: the results of the other tests \
+                     in it that had not finished, and the lines they printed, are lost. Rerun \
+                     them on their own with `-- --exact NAME`.\n",
+                );
                 let _ = std::io::stderr().lock().write_all(report.as_bytes());
                 std::process::exit(101);
             })

@@ -27,7 +27,24 @@ pub struct Outcome {
 
 /// Runs the tests of `ex` against the learner's stub (`learner`) or the reference solution.
 pub fn run_exercise(root: &Path, ex: &Exercise, learner: bool) -> Result<Outcome> {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    run_exercise_in(root, ex, learner, false)
+}
+
+/// [`run_exercise`], natively or (`miri`) under Miri, which reports the data races that the
+/// wrong orderings allow even on x86, where the native run passes with `Relaxed` everywhere.
+fn run_exercise_in(root: &Path, ex: &Exercise, learner: bool, miri: bool) -> Result<Outcome> {
+    let mut cmd = if miri {
+        // `rustup run`, because the `cargo` that runs xtask is the stable toolchain's own
+        // binary, which does not understand `+nightly`. Miri gets its own target directory:
+        // its builds and the native ones must not overwrite each other.
+        let mut cmd = Command::new("rustup");
+        cmd.args(["run", "nightly", "cargo", "miri"])
+            .env("MIRIFLAGS", "-Zmiri-strict-provenance")
+            .env("CARGO_TARGET_DIR", root.join("target/miri"));
+        cmd
+    } else {
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    };
     cmd.current_dir(root)
         .args(["test", "-p", "synclab-exercises", "--test", &ex.name]);
     if learner {
@@ -36,7 +53,13 @@ pub fn run_exercise(root: &Path, ex: &Exercise, learner: bool) -> Result<Outcome
     cmd.args(["--", "--color", "never"]);
     let out = cmd
         .output()
-        .map_err(|e| format!("could not run cargo: {e}"))?;
+        .map_err(|e| {
+            if miri {
+                format!("could not run `rustup run nightly cargo miri` ({e}): Miri needs rustup's nightly toolchain with the miri component")
+            } else {
+                format!("could not run cargo: {e}")
+            }
+        })?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let ok_tests = stdout
@@ -71,7 +94,7 @@ pub fn find<'a>(all: &'a [Exercise], name: &str) -> Result<&'a Exercise> {
         .ok_or_else(|| format!("no exercise named `{name}`; see exercises/info.toml"))
 }
 
-/// `cargo xtask check [NAME] [--solutions]`, `cargo xtask check --verify-stubs [NAME...]`.
+/// `cargo xtask check [NAME] [--solutions] [--miri]`, `cargo xtask check --verify-stubs [NAME...]`.
 pub fn run(args: &[String]) -> Result {
     let root = root();
     let all = catalogue(&root)?;
@@ -90,7 +113,8 @@ pub fn run(args: &[String]) -> Result {
     let mut progress = Progress::load(&root);
     if let Some(name) = wanted.first() {
         let ex = find(&all, name)?;
-        return check_one(&root, ex, learner, &mut progress);
+        let miri = args.iter().any(|a| a == "--miri");
+        return check_one(&root, ex, learner, miri, &mut progress);
     }
 
     let mut done = 0;
@@ -129,8 +153,14 @@ pub fn run(args: &[String]) -> Result {
 }
 
 /// One exercise, with its full test output and the current hint.
-fn check_one(root: &Path, ex: &Exercise, learner: bool, progress: &mut Progress) -> Result {
-    let outcome = run_exercise(root, ex, learner)?;
+fn check_one(
+    root: &Path,
+    ex: &Exercise,
+    learner: bool,
+    miri: bool,
+    progress: &mut Progress,
+) -> Result {
+    let outcome = run_exercise_in(root, ex, learner, miri)?;
     println!("{}", outcome.output);
     if learner {
         progress.set_passed(&ex.name, outcome.passed);

@@ -8,6 +8,7 @@
 //! | `tour [--python]` | runs every Part I scenario and prints what the notes say beside what happened here |
 //! | `check [--solutions]` | runs every exercise against your code (or the reference solutions), with one hint per failing exercise and the progress; exits non-zero unless all pass |
 //! | `check NAME` | one exercise: its test output and its current hint (the first, until `hint` shows more) |
+//! | `check NAME --miri` | the same under Miri (needs `rustup +nightly component add miri`): it reports the data races that wrong orderings allow, which a native run on x86 rarely shows |
 //! | `hint [NAME]` | the next hint of NAME (default: the first exercise that has not passed) |
 //! | `watch [NAME]` | re-checks the current exercise each time its file is saved; keys: hint, next, list, reset, solution, quit |
 //! | `check --verify-stubs [NAME...]` | (authors, CI) the stub rules, and proof that every unsolved stub fails every one of its tests |
@@ -44,7 +45,7 @@ pub fn root() -> PathBuf {
 /// The result of a command: `Err` carries the message to print.
 pub type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <book [--no-tour] [--python] | serve [--port N] | tour [--python] | check [NAME] [--solutions] | check --verify-stubs [NAME...] | hint [NAME] | watch [NAME] | bench [--quick] [--no-run] [FILTER] | wire>";
+const USAGE: &str = "usage: cargo xtask <book [--no-tour] [--python] | serve [--port N] | tour [--python] | check [NAME] [--solutions] [--miri] | check --verify-stubs [NAME...] | hint [NAME] | watch [NAME] | bench [--quick] [--no-run] [FILTER] | wire>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -19,7 +19,8 @@ use std::sync::atomic::{
     Ordering::{Acquire, Relaxed, Release},
 };
 
-use synclab::futex;
+// `synclab::futex` with each call counted, so that the tests can see every system call.
+use synclab_exercises::futex;
 
 const UNLOCKED: u32 = 0; // free
 const LOCKED: u32 = 1; // held, nobody asleep: unlock makes no system call
@@ -173,6 +174,52 @@ mod tests {
         assert_eq!(lock.state(), LOCKED);
         drop(guard);
         assert_eq!(lock.state(), UNLOCKED);
+    }
+
+    #[test]
+    fn an_uncontended_lock_and_unlock_make_no_system_call() {
+        // The point of the third state: nobody sleeps, so unlock must not call wake_one (a
+        // system call on every unlock is the cost this lock removes) and lock must not wait.
+        let lock = ThreeStateLock::new(0);
+        let before = futex::calls();
+        for _ in 0..3 {
+            *lock.lock() += 1;
+            if let Some(mut guard) = lock.try_lock() {
+                *guard += 1;
+            }
+        }
+        assert_eq!(*lock.lock(), 6);
+        let calls = futex::calls();
+        assert_eq!(
+            calls.wakes - before.wakes,
+            0,
+            "nobody slept, yet unlock called wake: only an unlock that finds CONTENDED may"
+        );
+        assert_eq!(calls.waits - before.waits, 0, "a free lock never waits");
+    }
+
+    #[test]
+    fn try_lock_on_a_contended_lock_leaves_it_contended() {
+        // Held, with sleepers: a failed try_lock must write nothing. A swap(LOCKED) that
+        // "fails" would turn CONTENDED into LOCKED, and the holder's unlock would then wake
+        // nobody: the sleepers would sleep forever.
+        let lock = ThreeStateLock::new(());
+        let guard = lock.lock();
+        lock.state.store(CONTENDED, Relaxed); // as if a waiter had marked it
+        assert!(lock.try_lock().is_none());
+        assert_eq!(
+            lock.state(),
+            CONTENDED,
+            "a failed try_lock changed the state"
+        );
+        let before = futex::calls();
+        drop(guard);
+        assert_eq!(lock.state(), UNLOCKED);
+        assert_eq!(
+            futex::calls().wakes - before.wakes,
+            1,
+            "unlocking a CONTENDED lock must wake one sleeper"
+        );
     }
 
     #[test]
