@@ -14,7 +14,8 @@ use std::sync::atomic::{
     Ordering::{Acquire, Relaxed, Release},
 };
 
-use synclab::futex;
+// `synclab::futex` with each call counted, so that the tests can see every system call.
+use synclab_exercises::futex;
 
 const SET: u32 = 1; // bit 0: the flag
 const GEN_ONE: u32 = 1 << 1; // one step of the generation, which lives in bits 1..32
@@ -123,6 +124,27 @@ mod tests {
         assert!(!ev.is_set());
         ev.clear();
         assert!(!ev.is_set());
+    }
+
+    #[test]
+    fn setting_a_set_event_changes_nothing() {
+        // Python: `set()` on a set event does nothing. Here that means no new generation (a
+        // waiter would see a `set` that did not happen) and no system call.
+        let event = Event::new();
+        event.set();
+        let (state, before) = (event.state.load(Relaxed), futex::calls());
+        event.set();
+        assert_eq!(
+            event.state.load(Relaxed),
+            state,
+            "a second set changed the state word"
+        );
+        assert_eq!(
+            futex::calls().wakes - before.wakes,
+            0,
+            "a second set woke the futex: nothing changed, so nobody can be waiting for it"
+        );
+        assert!(event.is_set());
     }
 
     #[test]
