@@ -98,6 +98,62 @@ mod tests {
         assert!(!sem.try_acquire());
     }
 
+    /// Counts a thread out of `running` when it ends.
+    struct Leaving<'a>(&'a AtomicUsize);
+
+    impl Drop for Leaving<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, SeqCst);
+        }
+    }
+
+    #[test]
+    fn failed_try_acquires_racing_each_other_never_take_a_permit() {
+        // A try_acquire that takes first and gives back when it went below zero (fetch_sub,
+        // then fetch_add) writes even when it fails: for a moment the count has wrapped to
+        // u32::MAX, and a try_acquire racing with it takes a permit that does not exist.
+        let attempts = common::scaled(200_000);
+        common::guarded("semaphore_empty_race", |_| {
+            let sem = Semaphore::new(0);
+            let (taken, running, seen) = (
+                AtomicUsize::new(0),
+                AtomicUsize::new(4),
+                AtomicUsize::new(0),
+            );
+            std::thread::scope(|s| {
+                for _ in 0..4 {
+                    s.spawn(|| {
+                        // Counted down on the way out, even by a panic.
+                        let _leaving = Leaving(&running);
+                        for _ in 0..attempts {
+                            if sem.try_acquire() {
+                                taken.fetch_add(1, SeqCst);
+                            }
+                        }
+                    });
+                }
+                // Meanwhile, watch the count: it must read 0 every time.
+                while running.load(SeqCst) > 0 {
+                    let n = sem.available();
+                    if n != 0 {
+                        seen.store(n as usize, SeqCst);
+                    }
+                }
+            });
+            assert_eq!(
+                taken.load(SeqCst),
+                0,
+                "try_acquire on an empty semaphore succeeded"
+            );
+            assert_eq!(
+                seen.load(SeqCst),
+                0,
+                "the count of an empty semaphore read non-zero while try_acquires failed: a failed try_acquire must write nothing"
+            );
+            assert_eq!(sem.available(), 0);
+        });
+    }
+
     #[test]
     fn acquire_takes_and_release_gives_back() {
         let sem = Semaphore::new(1);
