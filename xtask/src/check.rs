@@ -203,7 +203,58 @@ pub fn hint(args: &[String]) -> Result {
     progress.save()
 }
 
-/// CI: the stub rules hold, every stub fails, and none of its tests passes.
+/// How many times a wrong solution is run before it counts as not caught: some mistakes only
+/// show when two threads meet in a window of a few nanoseconds.
+const MUTANT_RUNS: usize = 3;
+
+/// Puts the reference solution back when dropped, even if a run fails or panics.
+struct Restore<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::write(self.path, self.text) {
+            eprintln!("could not restore {}: {e}", self.path.display());
+        }
+    }
+}
+
+/// Runs the tests against the reference solution with `mutant`'s mistake written into it (then
+/// puts the solution back): `Ok(Ok(()))` when a test fails, as it must.
+fn run_mutant(root: &Path, ex: &Exercise, mutant: &exercises::Mutant) -> Result<Result> {
+    let path = root.join("exercises/solutions").join(&ex.path);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let wrong = match mutant.apply(&text) {
+        Ok(wrong) => wrong,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    let _restore = Restore {
+        path: &path,
+        text: &text,
+    };
+    std::fs::write(&path, wrong).map_err(|e| format!("{}: {e}", path.display()))?;
+    for _ in 0..MUTANT_RUNS {
+        let outcome = run_exercise(root, ex, false)?;
+        if outcome.output.contains("could not compile") {
+            return Ok(Err(format!(
+                "the wrong solution `{}` does not compile, so it proves nothing:\n{}",
+                mutant.why, outcome.output
+            )));
+        }
+        if !outcome.passed {
+            return Ok(Ok(()));
+        }
+    }
+    Ok(Err(format!(
+        "the wrong solution `{}` passes every test ({MUTANT_RUNS} runs)",
+        mutant.why
+    )))
+}
+
+/// CI: the stub rules hold, every stub fails, none of its tests passes, and every listed wrong
+/// solution is caught by a test.
 fn verify_stubs(root: &Path, all: &[Exercise]) -> Result {
     let problems = exercises::verify_stubs(root, all, exercises::stub_in_tree(root));
     if !problems.is_empty() {
@@ -236,6 +287,16 @@ fn verify_stubs(root: &Path, all: &[Exercise]) -> Result {
             "ok (stub fails every test, solution passes)"
         };
         println!("  {:<28} {verdict}", ex.name);
+        for mutant in &ex.mutants {
+            let verdict = match run_mutant(root, ex, mutant)? {
+                Ok(()) => "caught".to_string(),
+                Err(problem) => {
+                    bad.push(format!("{}: {problem}", ex.name));
+                    "NOT CAUGHT".to_string()
+                }
+            };
+            println!("    wrong solution: {:<56} {verdict}", mutant.why);
+        }
     }
     if bad.is_empty() {
         println!(

@@ -154,6 +154,7 @@ mod tests {
             path: "part2/spin.rs".into(),
             chapter: "part2/lock".into(),
             hint: hint.into(),
+            mutants: Vec::new(),
         }
     }
 

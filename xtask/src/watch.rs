@@ -260,6 +260,7 @@ mod tests {
             path: format!("part2/{name}.rs"),
             chapter: "part2/lock".into(),
             hint: "h".into(),
+            mutants: Vec::new(),
         }
     }
 
