@@ -30,9 +30,18 @@ pub fn run_exercise(root: &Path, ex: &Exercise, learner: bool) -> Result<Outcome
     run_exercise_in(root, ex, learner, false)
 }
 
+/// The seconds the watchdog of `common::guarded` gives a test when a wrong solution runs: it
+/// is expected to hang there, and every right one finishes in well under a second.
+const MUTANT_WATCHDOG_SECS: &str = "10";
+
 /// [`run_exercise`], natively or (`miri`) under Miri, which reports the data races that the
 /// wrong orderings allow even on x86, where the native run passes with `Relaxed` everywhere.
 fn run_exercise_in(root: &Path, ex: &Exercise, learner: bool, miri: bool) -> Result<Outcome> {
+    run_tests(&mut test_command(root, ex, learner, miri), miri)
+}
+
+/// The `cargo test` (or `cargo miri test`) command line of one exercise.
+fn test_command(root: &Path, ex: &Exercise, learner: bool, miri: bool) -> Command {
     let mut cmd = if miri {
         // `rustup run`, because the `cargo` that runs xtask is the stable toolchain's own
         // binary, which does not understand `+nightly`. Miri gets its own target directory:
@@ -51,15 +60,18 @@ fn run_exercise_in(root: &Path, ex: &Exercise, learner: bool, miri: bool) -> Res
         cmd.args(["--features", "learner"]);
     }
     cmd.args(["--", "--color", "never"]);
-    let out = cmd
-        .output()
-        .map_err(|e| {
-            if miri {
-                format!("could not run `rustup run nightly cargo miri` ({e}): Miri needs rustup's nightly toolchain with the miri component")
-            } else {
-                format!("could not run cargo: {e}")
-            }
-        })?;
+    cmd
+}
+
+/// Runs a test command and reads which tests passed.
+fn run_tests(cmd: &mut Command, miri: bool) -> Result<Outcome> {
+    let out = cmd.output().map_err(|e| {
+        if miri {
+            format!("could not run `rustup run nightly cargo miri` ({e}): Miri needs rustup's nightly toolchain with the miri component")
+        } else {
+            format!("could not run cargo: {e}")
+        }
+    })?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let ok_tests = stdout
@@ -236,7 +248,10 @@ fn run_mutant(root: &Path, ex: &Exercise, mutant: &exercises::Mutant) -> Result<
     };
     std::fs::write(&path, wrong).map_err(|e| format!("{}: {e}", path.display()))?;
     for _ in 0..MUTANT_RUNS {
-        let outcome = run_exercise(root, ex, false)?;
+        let outcome = run_tests(
+            test_command(root, ex, false, false).env("SYNCLAB_WATCHDOG_SECS", MUTANT_WATCHDOG_SECS),
+            false,
+        )?;
         if outcome.output.contains("could not compile") {
             return Ok(Err(format!(
                 "the wrong solution `{}` does not compile, so it proves nothing:\n{}",
