@@ -181,6 +181,38 @@ mod tests {
     }
 
     #[test]
+    fn every_joiner_returns_when_the_last_task_is_done() {
+        // Several threads may `join` at once, and the last `task_done` must release them all.
+        common::guarded("pyqueue_joiners", |status| {
+            let q = PyQueue::new(0);
+            q.put(1);
+            let returned = std::sync::atomic::AtomicUsize::new(0);
+            std::thread::scope(|s| {
+                for i in 0..3 {
+                    let (q, returned) = (&q, &returned);
+                    s.spawn(move || {
+                        status.set(format!("joiner {i}"), "in join()");
+                        q.join();
+                        returned.fetch_add(1, SeqCst);
+                        status.set(format!("joiner {i}"), "returned");
+                    });
+                }
+                // Time for the joiners to fall asleep (if one is late, it finds the count at
+                // zero and returns at once: the test still passes for a right solution).
+                std::thread::sleep(Duration::from_millis(50));
+                assert_eq!(
+                    returned.load(SeqCst),
+                    0,
+                    "join returned with a task unfinished"
+                );
+                assert_eq!(q.get(), 1);
+                q.task_done().unwrap();
+            });
+            assert_eq!(returned.load(SeqCst), 3);
+        });
+    }
+
+    #[test]
     fn join_waits_for_every_task_done() {
         common::guarded("python_queue_join", |status| {
             let q = PyQueue::new(0);
