@@ -101,7 +101,7 @@ pub fn watchdog<R>(name: &str, limit: Duration, f: impl FnOnce(&Status) -> R) ->
 
 // ANCHOR: guarded
 /// Like [`watchdog`] with the default [`LIMIT`], or `SYNCLAB_WATCHDOG_SECS` seconds where that
-/// is set (the workbook's check of wrong solutions sets 10: a hang is what it expects there).
+/// is set (the workbook's check of wrong solutions sets 5: a hang is what it expects there).
 pub fn guarded<R>(name: &str, f: impl FnOnce(&Status) -> R) -> R {
     let limit = std::env::var("SYNCLAB_WATCHDOG_SECS")
         .ok()

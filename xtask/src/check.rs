@@ -32,7 +32,7 @@ pub fn run_exercise(root: &Path, ex: &Exercise, learner: bool) -> Result<Outcome
 
 /// The seconds the watchdog of `common::guarded` gives a test when a wrong solution runs: it
 /// is expected to hang there, and every right one finishes in well under a second.
-const MUTANT_WATCHDOG_SECS: &str = "10";
+const MUTANT_WATCHDOG_SECS: &str = "5";
 
 /// [`run_exercise`], natively or (`miri`) under Miri, which reports the data races that the
 /// wrong orderings allow even on x86, where the native run passes with `Relaxed` everywhere.
