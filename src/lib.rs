@@ -192,7 +192,10 @@ pub use condition::{Condition, WaitGuard, WaitGuardRef, WaitTimeoutResult};
 pub use event::Event;
 pub use lock::{Lock, LockGuard, RawLock};
 pub use pool::{AsyncResult, ImapUnordered, Pool, PoolClosed, TaskError, TaskPanicked, WorkerDied};
-pub use queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDown, TaskDoneError};
+pub use queue::{
+    GetError, LifoQueue, PriorityQueue, PutError, Queue, Select, Selectable, ShutDown,
+    TaskDoneError,
+};
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, ReleaseError, Semaphore, SemaphorePermit};
 pub use timer::Timer;
