@@ -176,3 +176,56 @@ fn futex_waitv_is_woken_from_another_process() {
         join(child);
     });
 }
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn a_byte_queue_and_a_plain_queue_together() {
+    use synclab::process::ByteQueue;
+    const NAME: &str = "a_byte_queue_and_a_plain_queue_together";
+    const MESSAGES: usize = 500;
+    if process::role().as_deref() == Some("bytes") {
+        let shared = Shared::<Pair>::inherited(0).unwrap();
+        let bytes = ByteQueue::inherited(1).unwrap();
+        for i in 0..MESSAGES {
+            if i % 2 == 0 {
+                bytes.put(format!("message {i}")).unwrap();
+            } else {
+                shared.0.put(i as u64).unwrap();
+            }
+        }
+        return;
+    }
+    guarded(NAME, |status| {
+        let shared: Shared<Pair> = Shared::new((Queue::new(), Queue::new(), Event::new())).unwrap();
+        let bytes = ByteQueue::new(256).unwrap();
+        let mut cmd = Command::new("bytes");
+        cmd.args([NAME, "--exact", "--nocapture", "--test-threads=1"]);
+        cmd.share(&shared);
+        cmd.share(bytes.region());
+        cmd.stdout(Stdio::null());
+        let child = cmd.spawn().unwrap();
+        let mut seen = vec![false; MESSAGES];
+        let mut got = 0;
+        while got < MESSAGES {
+            status.set("parent", format!("{got} of {MESSAGES}"));
+            for at in wait_any(&[&bytes, &shared.0]) {
+                if at == 0 {
+                    while let Ok(msg) = bytes.try_get() {
+                        let text = String::from_utf8(msg).unwrap();
+                        let i: usize = text.strip_prefix("message ").unwrap().parse().unwrap();
+                        assert!(i % 2 == 0 && !seen[i]);
+                        seen[i] = true;
+                        got += 1;
+                    }
+                } else {
+                    while let Ok(i) = shared.0.try_get() {
+                        assert!(i % 2 == 1 && !seen[i as usize]);
+                        seen[i as usize] = true;
+                        got += 1;
+                    }
+                }
+            }
+        }
+        join(child);
+    });
+}

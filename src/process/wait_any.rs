@@ -24,8 +24,10 @@
 
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "serde")]
+use super::MessageQueue;
 use super::raw_lock::SLICE;
-use super::{Event, Queue, Shareable, sys};
+use super::{ByteQueue, Event, Queue, Shareable, sys};
 use crate::futex;
 use crate::sync::AtomicU32;
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -51,9 +53,9 @@ mod sealed {
     }
 }
 
-/// An object [`wait_any`] can wait on: [`process::Queue`](Queue) (ready: a `get` would not
-/// block, because an item is there or the queue is shut down) and [`process::Event`](Event)
-/// (ready: set). Sealed.
+/// An object [`wait_any`] can wait on: [`process::Queue`](Queue), [`ByteQueue`] and
+/// `MessageQueue` (feature `serde`) (ready: a `get` would not block, because an item is there
+/// or the queue is shut down) and [`process::Event`](Event) (ready: set). Sealed.
 ///
 /// ```
 /// use synclab::process::{Event, Queue, Waitable};
@@ -72,6 +74,28 @@ impl<T: Shareable + Copy, const N: usize> sealed::Source for Queue<T, N> {
     }
 }
 impl<T: Shareable + Copy, const N: usize> Waitable for Queue<T, N> {}
+
+impl sealed::Source for ByteQueue {
+    fn arm(&self) -> Option<(&AtomicU32, u32)> {
+        self.arm_get()
+    }
+    fn disarm(&self) {
+        self.disarm_get();
+    }
+}
+impl Waitable for ByteQueue {}
+
+#[cfg(feature = "serde")]
+impl<T: serde::Serialize + serde::de::DeserializeOwned> sealed::Source for MessageQueue<T> {
+    fn arm(&self) -> Option<(&AtomicU32, u32)> {
+        self.as_bytes().arm_get()
+    }
+    fn disarm(&self) {
+        self.as_bytes().disarm_get();
+    }
+}
+#[cfg(feature = "serde")]
+impl<T: serde::Serialize + serde::de::DeserializeOwned> Waitable for MessageQueue<T> {}
 
 impl sealed::Source for Event {
     fn arm(&self) -> Option<(&AtomicU32, u32)> {
