@@ -9,6 +9,12 @@
 //! `bounded1024` (the producers rarely block, the selector often finds an item at once) and
 //! `bounded1` (capacity 1: nearly every item makes someone sleep and wake, so this measures the
 //! register, sleep and wake path).
+//!
+//! Three runs on the busy 2-core machine (load 2.5–6), synclab's median time per item over
+//! crossbeam's in the same run: `bounded1024` 0.21×, 0.24×, 0.07×; `bounded1` 0.93×, 0.05×,
+//! 0.61× (the sleeping shape swings with the load). crossbeam's `select!` builds its operation
+//! list and shuffles it on every call; `Select` is built once and its fast path is one
+//! `try_get` per queue.
 
 use std::hint::black_box;
 use std::time::Duration;
