@@ -291,25 +291,7 @@ impl<'a, T> Select<'a, T> {
 
     /// One pass over the queues, from the start the order asks for.
     fn scan(&mut self) -> Scan<T> {
-        let n = self.queues.len();
-        let start = if self.biased { 0 } else { self.next };
-        let mut finished = 0;
-        for k in 0..n {
-            let at = (start + k) % n;
-            match self.queues[at].try_take() {
-                Ok(item) => {
-                    self.next = (at + 1) % n;
-                    return Scan::Found(at, item);
-                }
-                Err(GetError::ShutDown) => finished += 1,
-                Err(_) => {}
-            }
-        }
-        if finished == n {
-            Scan::Finished
-        } else {
-            Scan::Empty
-        }
+        scan(&self.queues, self.biased, &mut self.next)
     }
 
     // ANCHOR: wait
@@ -336,18 +318,14 @@ impl<'a, T> Select<'a, T> {
             // Armed before any queue can see it: every notifier of the last round is done
             // (each `unregister` took that queue's list lock).
             token.arm();
-            for queue in &self.queues {
-                queue.register(&token);
-            }
+            let registered = Registered::new(&self.queues, &token);
             registered_fence();
             // The re-check: a put that missed our registration is seen here.
-            let found = self.scan();
+            let found = scan(&self.queues, self.biased, &mut self.next);
             if let Scan::Empty = found {
                 token.sleep(deadline);
             }
-            for queue in &self.queues {
-                queue.unregister(&token);
-            }
+            drop(registered); // unregisters from every queue
             match found {
                 Scan::Found(at, item) => return Ok((at, item)),
                 Scan::Finished => return Err(GetError::ShutDown),
@@ -357,6 +335,54 @@ impl<'a, T> Select<'a, T> {
         }
     }
     // ANCHOR_END: wait
+}
+
+/// One pass over `queues`, from `next` (fair) or from 0 (biased); `next` moves past the queue
+/// that served.
+fn scan<T>(queues: &[&dyn sealed::Source<T>], biased: bool, next: &mut usize) -> Scan<T> {
+    let n = queues.len();
+    let start = if biased { 0 } else { *next };
+    let mut finished = 0;
+    for k in 0..n {
+        let at = (start + k) % n;
+        match queues[at].try_take() {
+            Ok(item) => {
+                *next = (at + 1) % n;
+                return Scan::Found(at, item);
+            }
+            Err(GetError::ShutDown) => finished += 1,
+            Err(_) => {}
+        }
+    }
+    if finished == n {
+        Scan::Finished
+    } else {
+        Scan::Empty
+    }
+}
+
+/// The token registered on every queue; dropping it unregisters, also if a `PriorityQueue`
+/// item's `Ord` panics in a pop during the re-check, so that no queue keeps a stale token.
+struct Registered<'s, T> {
+    queues: &'s [&'s dyn sealed::Source<T>],
+    token: &'s Arc<Token>,
+}
+
+impl<'s, T> Registered<'s, T> {
+    fn new(queues: &'s [&'s dyn sealed::Source<T>], token: &'s Arc<Token>) -> Self {
+        for queue in queues {
+            queue.register(token);
+        }
+        Registered { queues, token }
+    }
+}
+
+impl<T> Drop for Registered<'_, T> {
+    fn drop(&mut self) {
+        for queue in self.queues {
+            queue.unregister(self.token);
+        }
+    }
 }
 
 impl<T> Default for Select<'_, T> {
