@@ -110,7 +110,9 @@ impl Waitable for Event {}
 ///
 /// Ready means a queue's `get` would not block (an item is there, or it is shut down) or an
 /// event is set, at the moment of the look; another process may take the item first, so
-/// follow with `try_get`. An empty list returns an empty `Vec` at once (nothing could wake it).
+/// follow with `try_get`. An event set and cleared again before the waiter looks is not
+/// reported (the waiter wakes, finds it clear, and sleeps again), unlike `Event::wait`, which
+/// also returns for such a pulse. An empty list returns an empty `Vec` at once (nothing could wake it).
 /// On Linux 5.16+ one `futex_waitv` sleeps on all the objects' words; older kernels get the
 /// polling fallback of the module docs.
 ///
