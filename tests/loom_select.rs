@@ -74,3 +74,30 @@ fn selector_sees_the_shutdown_of_both_queues() {
         closer.join().unwrap();
     });
 }
+
+#[test]
+fn selector_and_plain_getter_share_a_queue() {
+    // Two items on `a`, a plain getter on `a` and a selector on `a` and `b`: each gets one,
+    // whoever the wakes go to.
+    model("select: selector + getter on one queue", 2, || {
+        let a = Arc::new(Queue::new());
+        let b = Arc::new(Queue::<u32>::new());
+        let producer = {
+            let a = a.clone();
+            thread::spawn(move || {
+                a.put(1).unwrap();
+                a.put(2).unwrap();
+            })
+        };
+        let getter = {
+            let a = a.clone();
+            thread::spawn(move || a.get().unwrap())
+        };
+        let mut sel = Select::new().queue(&*a).queue(&*b);
+        let (at, x) = sel.get().unwrap();
+        let y = getter.join().unwrap();
+        assert_eq!(at, 0);
+        assert_eq!(x + y, 3);
+        producer.join().unwrap();
+    });
+}
