@@ -28,6 +28,9 @@ pub struct Condition;
 #[doc = include_str!("../book/src/part2/queue.md")]
 pub struct Queue;
 
+#[doc = include_str!("../book/src/part2/select.md")]
+pub struct Select;
+
 #[doc = include_str!("../book/src/part2/rlock.md")]
 pub struct RLock;
 

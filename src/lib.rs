@@ -32,6 +32,8 @@
 //! | `multiprocessing.Pool(n)` | [`Pool`]: [`apply_async`](Pool::apply_async) `->` [`AsyncResult`] ([`get`](AsyncResult::get), [`get_timeout`](AsyncResult::get_timeout), [`wait`](AsyncResult::wait), [`ready`](AsyncResult::ready), [`successful`](AsyncResult::successful)), [`map`](Pool::map), [`imap_unordered`](Pool::imap_unordered), [`close`](Pool::close), [`join`](Pool::join), [`terminate`](Pool::terminate) | worker threads; a panicking task is an [`Err`]([`TaskError`]) and the pool lives on; dropping the pool is `close` + `join` (Python's `with` terminates) |
 //! | `multiprocessing.Queue/Lock/Event/Semaphore`, `Process` | [`process::Queue`], [`process::Lock`], [`process::Event`], [`process::Semaphore`] in a [`process::Shared`] region; children from [`process::Command`] | Linux; shared memory + non-private futex; a lock whose holder died returns [`process::OwnerDied`] |
 //! | `multiprocessing.Semaphore` that survives a SIGKILLed holder | [`process::RobustSemaphore`] | Linux; each permit records its holder's pid; a dead holder's permit comes back with [`process::HolderDied`] |
+//! | crossbeam-channel's `select!` over receivers | [`Select`]: [`queue`](Select::queue), [`get`](Select::get) `-> (index, item)`, [`try_get`](Select::try_get), [`get_timeout`](Select::get_timeout), [`biased`](Select::biased) | queues of one item type; fair (round robin) unless biased; `ShutDown` once every queue is shut down and empty |
+//! | `multiprocessing.connection.wait(objects, timeout)` | [`process::wait_any`], [`process::wait_any_timeout`] `-> Vec<usize>` | process queues and events; Linux's `futex_waitv`, polling fallback before 5.16 |
 //! | `put_nowait`, `get_nowait`, `qsize()`, `empty()`, `full()` | `try_put`, `try_get`, `len()`, `is_empty()`, `is_full()` | |
 //! | `acquire(timeout=t)`, `wait(timeout=t)`, `get(timeout=t)` | `*_timeout(Duration)` | `Duration::ZERO` tries once; `Duration::MAX` waits forever |
 //!
@@ -192,7 +194,10 @@ pub use condition::{Condition, WaitGuard, WaitGuardRef, WaitTimeoutResult};
 pub use event::Event;
 pub use lock::{Lock, LockGuard, RawLock};
 pub use pool::{AsyncResult, ImapUnordered, Pool, PoolClosed, TaskError, TaskPanicked, WorkerDied};
-pub use queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDown, TaskDoneError};
+pub use queue::{
+    GetError, LifoQueue, PriorityQueue, PutError, Queue, Select, Selectable, ShutDown,
+    TaskDoneError,
+};
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, ReleaseError, Semaphore, SemaphorePermit};
 pub use timer::Timer;

@@ -112,3 +112,97 @@ pub(super) fn wake_one(futex: &AtomicU32) -> usize {
 pub(super) fn wake_all(futex: &AtomicU32) -> usize {
     wake_with(futex, i32::MAX, true)
 }
+
+/// `struct futex_waitv` of `<linux/futex.h>`: one word of a `futex_waitv` call.
+#[cfg(target_os = "linux")]
+#[repr(C)]
+struct FutexWaitv {
+    val: u64,
+    uaddr: u64,
+    flags: u32,
+    reserved: u32,
+}
+
+/// `FUTEX2_SIZE_U32`: the word is 32 bits (the only size the kernel supports so far).
+#[cfg(target_os = "linux")]
+const FUTEX2_SIZE_U32: u32 = 0x02;
+
+/// `futex_waitv(2)` takes at most this many words (`FUTEX_WAITV_MAX`).
+#[cfg(target_os = "linux")]
+pub(super) const WAITV_MAX: usize = 128;
+
+/// `struct __kernel_timespec`: 64-bit fields on every architecture (unlike `libc::timespec`).
+#[cfg(target_os = "linux")]
+#[repr(C)]
+struct KernelTimespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+// ANCHOR: linux_waitv
+/// Sleeps until one of `words` (each with the value it must still hold) is woken, or the
+/// deadline passes: `futex_waitv(2)`, Linux 5.16+. `Some(true)`: woken, or some word no longer
+/// held its value (go and look); `Some(false)`: the deadline passed; `None`: this kernel has no
+/// `futex_waitv` (`ENOSYS`), or there are more than [`WAITV_MAX`] words.
+#[cfg(target_os = "linux")]
+pub(super) fn wait_any_with(
+    words: &[(&AtomicU32, u32)],
+    deadline: Option<Instant>,
+    private: bool,
+) -> Option<bool> {
+    if words.len() > WAITV_MAX {
+        return None;
+    }
+    let flags = FUTEX2_SIZE_U32
+        | if private {
+            libc::FUTEX_PRIVATE_FLAG as u32
+        } else {
+            0
+        };
+    let waiters: Vec<FutexWaitv> = words
+        .iter()
+        .map(|&(word, expected)| FutexWaitv {
+            val: u64::from(expected),
+            uaddr: word.as_ptr() as usize as u64,
+            flags,
+            reserved: 0,
+        })
+        .collect();
+    // `time_t` and `c_long` are 32 bits on some 32-bit targets, 64 here.
+    #[allow(clippy::useless_conversion)]
+    let timespec = deadline.and_then(to_timespec).map(|t| KernelTimespec {
+        tv_sec: i64::from(t.tv_sec),
+        tv_nsec: i64::from(t.tv_nsec),
+    });
+    let timeout_ptr = timespec
+        .as_ref()
+        .map_or(ptr::null(), |t| t as *const KernelTimespec);
+    loop {
+        // SAFETY: `waiters` is a live array of `waiters.len()` (at most 128) `futex_waitv`
+        // records, each naming a live, aligned u32 that the caller's references keep alive for
+        // the whole call; the flags argument is 0 as the kernel requires; `timeout_ptr` is null
+        // (no timeout) or points to `timespec`, an absolute CLOCK_MONOTONIC time that outlives
+        // the call.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_futex_waitv,
+                waiters.as_ptr(),
+                waiters.len() as libc::c_uint,
+                0 as libc::c_uint,
+                timeout_ptr,
+                libc::CLOCK_MONOTONIC,
+            )
+        };
+        if r >= 0 {
+            return Some(true); // r is the index of the word that was woken
+        }
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::EINTR) => continue, // a signal: same call, same absolute deadline
+            Some(libc::ETIMEDOUT) => return Some(false),
+            Some(libc::ENOSYS) => return None,
+            // EAGAIN: a word did not hold its value. Anything else is a spurious return.
+            _ => return Some(true),
+        }
+    }
+}
+// ANCHOR_END: linux_waitv

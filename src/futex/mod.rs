@@ -286,4 +286,45 @@ pub mod shared {
     pub fn wake_all(atomic: &AtomicU32) -> usize {
         linux::wake_with(atomic, i32::MAX, false)
     }
+
+    /// Sleeps until a wake on *any* of `words` (each paired with the value it must still hold),
+    /// or until `deadline`: Linux's `futex_waitv` (5.16+), the words possibly shared between
+    /// processes.
+    ///
+    /// The contract of [`wait`](super::wait), for several words: it returns at once if some
+    /// word does not hold its value, may return spuriously, and restarts after a signal with
+    /// the same absolute deadline. `None` means it could not wait at all: the kernel has no
+    /// `futex_waitv` (`ENOSYS`, before 5.16; also on Android, where this call is not offered),
+    /// or there are more than 128 words. Callers then fall back to something else (synclab's
+    /// [`process::wait_any`](crate::process::wait_any) takes short timed waits on each word in
+    /// turn).
+    ///
+    /// ```
+    /// use std::sync::atomic::AtomicU32;
+    /// use std::time::{Duration, Instant};
+    /// use synclab::futex::{WaitResult, shared};
+    ///
+    /// let (a, b) = (AtomicU32::new(0), AtomicU32::new(5));
+    /// // `b` is not 4: no sleep at all.
+    /// assert_ne!(shared::wait_any(&[(&a, 0), (&b, 4)], None), Some(WaitResult::TimedOut));
+    /// // Both hold their values and nobody wakes: the deadline passes (or no futex_waitv).
+    /// let soon = Instant::now() + Duration::from_millis(5);
+    /// let r = shared::wait_any(&[(&a, 0), (&b, 5)], Some(soon));
+    /// assert!(r == Some(WaitResult::TimedOut) || r.is_none());
+    /// ```
+    pub fn wait_any(words: &[(&AtomicU32, u32)], deadline: Option<Instant>) -> Option<WaitResult> {
+        #[cfg(target_os = "linux")]
+        return linux::wait_any_with(words, deadline, false).map(|woken| {
+            if woken {
+                WaitResult::Woken
+            } else {
+                WaitResult::TimedOut
+            }
+        });
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (words, deadline);
+            None
+        }
+    }
 }

@@ -111,6 +111,16 @@ impl ByteQueue {
         &self.region
     }
 
+    /// For `wait_any` (see `MessageRing::arm_get`).
+    pub(super) fn arm_get(&self) -> Option<(&std::sync::atomic::AtomicU32, u32)> {
+        self.region.arm_get(self.words().len())
+    }
+
+    /// For `wait_any` (see `MessageRing::disarm_get`).
+    pub(super) fn disarm_get(&self) {
+        self.region.disarm_get(self.words().len())
+    }
+
     fn words(&self) -> &[std::sync::atomic::AtomicU64] {
         self.region.tail()
     }

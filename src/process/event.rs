@@ -177,6 +177,31 @@ impl Event {
     }
 }
 
+impl Event {
+    /// For [`wait_any`](super::wait_any): `None` if the flag is set; else makes sure `WAITERS`
+    /// is in the word (so that `set` wakes) and returns the word with the value to sleep on.
+    pub(super) fn arm_wait(&self) -> Option<(&AtomicU32, u32)> {
+        // Acquire: pairs with the Release in `set`.
+        let mut s = self.word.load(Acquire);
+        loop {
+            if s & SET != 0 {
+                return None;
+            }
+            if s & WAITERS != 0 {
+                return Some((&self.word, s));
+            }
+            // Relaxed: as in `wait_until`.
+            match self
+                .word
+                .compare_exchange_weak(s, s | WAITERS, Relaxed, Acquire)
+            {
+                Ok(_) => return Some((&self.word, s | WAITERS)),
+                Err(now) => s = now,
+            }
+        }
+    }
+}
+
 impl Default for Event {
     fn default() -> Self {
         Event::new()

@@ -116,6 +116,7 @@ mod semaphore;
 mod shareable;
 mod shared;
 mod sys;
+mod wait_any;
 
 pub use byte_queue::ByteQueue;
 pub use command::{Child, Command, role};
@@ -138,3 +139,4 @@ pub use robust_semaphore::{HolderDied, NotHolder, RobustSemaphore};
 pub use semaphore::Semaphore;
 pub use shareable::Shareable;
 pub use shared::Shared;
+pub use wait_any::{Waitable, wait_any, wait_any_timeout};

@@ -296,6 +296,34 @@ impl MessageRing {
     }
     // ANCHOR_END: get
 
+    /// For `wait_any`: `None` if a `get` would not block now (a message, shut down, or a
+    /// corrupt commit word, which `get` reports at once); else registers as a getter and
+    /// returns the word to sleep on (as `process::Queue::arm_get`).
+    pub(super) fn arm_get(&self, cap: usize) -> Option<(&AtomicU32, u32)> {
+        let mut ring = self.lock();
+        if ring.head_used(cap).map_or(true, |(_, used)| used > 0) || ring.shut != 0 {
+            return None;
+        }
+        let seen = self.not_empty.load(Relaxed); // Relaxed: bumped under the same lock
+        ring.getters.register();
+        Some((&self.not_empty, seen))
+    }
+
+    /// Undoes `arm_get`, passing a wake on if one may have come to us (as
+    /// `process::Queue::disarm_get`).
+    pub(super) fn disarm_get(&self, cap: usize) {
+        let mut ring = self.lock();
+        ring.getters.leave();
+        let wake = ring.head_used(cap).is_ok_and(|(_, used)| used > 0) && ring.getters.claim();
+        if wake {
+            self.not_empty.fetch_add(1, Relaxed); // Relaxed: read under the lock
+        }
+        drop(ring);
+        if wake {
+            sys::wake_one(&self.not_empty);
+        }
+    }
+
     /// How many messages are queued: walks the records (under the lock), up to the first
     /// one whose length word is garbage.
     pub(super) fn len(&self, words: &[AtomicU64]) -> usize {

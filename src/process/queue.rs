@@ -348,6 +348,37 @@ impl<T: Shareable + Copy, const N: usize> Queue<T, N> {
         sys::wake_all(&self.not_full);
     }
 
+    // ANCHOR: arm
+    /// For [`wait_any`](super::wait_any): `None` if a `get` would not block now (an item, or
+    /// shut down); else registers as a getter, as `get` does before it sleeps, and returns the
+    /// word to sleep on with the value read under the lock.
+    pub(super) fn arm_get(&self) -> Option<(&AtomicU32, u32)> {
+        let mut ring = self.ring();
+        if ring.head_len().1 > 0 || *ring.shut.get_mut() != 0 {
+            return None;
+        }
+        let seen = self.not_empty.load(Relaxed); // Relaxed: bumped under the same lock
+        ring.getters.register();
+        Some((&self.not_empty, seen))
+    }
+
+    /// Undoes [`arm_get`](Self::arm_get). A wait-any waiter does not take the item it was
+    /// woken for, so if items are there and another getter sleeps with no wake on its way
+    /// (the one a put sent may have come to us), it passes one on: bump and wake, as a put does.
+    pub(super) fn disarm_get(&self) {
+        let mut ring = self.ring();
+        ring.getters.leave();
+        let wake = ring.head_len().1 > 0 && ring.getters.claim();
+        if wake {
+            self.not_empty.fetch_add(1, Relaxed); // Relaxed: read under the lock
+        }
+        drop(ring);
+        if wake {
+            sys::wake_one(&self.not_empty);
+        }
+    }
+    // ANCHOR_END: arm
+
     /// `true` once [`shutdown`](Queue::shutdown) was called (by any process).
     ///
     /// ```

@@ -27,7 +27,9 @@ use crate::backoff::Backoff;
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
 
 use super::error::{GetError, PutError, TaskDoneError};
+use super::selectors::{Selectors, Token};
 use super::waiters::{Padded, Waiters};
+use crate::sync::Arc;
 
 /// Why [`Store::try_push`] refused an item (which comes back).
 pub(crate) enum PushError<T> {
@@ -107,11 +109,35 @@ pub(crate) enum Wait {
     Until(Option<Instant>),
 }
 
+/// What waits for an item: blocked getters and registered selectors.
+#[derive(Debug, Default)]
+struct GetSide {
+    waiters: Waiters,
+    selectors: Selectors,
+}
+
+impl GetSide {
+    /// An item came (or the shutdown): wake one getter and every selector.
+    #[inline]
+    fn notify_one(&self) {
+        self.waiters.notify_one();
+        self.selectors.notify();
+    }
+
+    /// The shutdown: wake every getter and every selector.
+    #[inline]
+    fn notify_all(&self) {
+        self.waiters.notify_all();
+        self.selectors.notify();
+    }
+}
+
 /// The queue machinery over a store `S`.
 pub(crate) struct Core<S> {
     store: S,
-    /// Getters waiting for an item (or for the shutdown).
-    getters: Padded<Waiters>,
+    /// Getters waiting for an item (or for the shutdown), and the selectors watching this
+    /// queue (`selectors.rs`): one padded line, which every successful put loads anyway.
+    getters: Padded<GetSide>,
     /// Putters waiting for room (or for the shutdown); only bounded stores ever have any.
     putters: Padded<Waiters>,
     /// Threads in `join`.
@@ -227,14 +253,14 @@ impl<S: Store> Core<S> {
                 match self.store.try_pop() {
                     Ok(item) => {
                         if registered.is_some() {
-                            self.getters.cancel();
+                            self.getters.waiters.cancel();
                         }
                         self.popped();
                         return Ok(item);
                     }
                     Err(PopError::Closed) => {
                         if registered.is_some() {
-                            self.getters.cancel();
+                            self.getters.waiters.cancel();
                         }
                         return Err(GetError::ShutDown);
                     }
@@ -243,13 +269,13 @@ impl<S: Store> Core<S> {
             }
             if let Some(seq) = registered.take() {
                 // The re-check (step 3) failed too: sleep.
-                self.getters.sleep(seq, deadline);
+                self.getters.waiters.sleep(seq, deadline);
             } else if expired(deadline) {
                 return Err(GetError::Timeout);
             } else if !backoff.is_completed() {
                 backoff.snooze();
             } else {
-                registered = Some(self.getters.prepare());
+                registered = Some(self.getters.waiters.prepare());
             }
         }
     }
@@ -362,5 +388,15 @@ impl<S: Store> Core<S> {
 
     pub(crate) fn is_shutdown(&self) -> bool {
         self.store.is_closed()
+    }
+
+    /// A selector watches this queue from now on (`select.rs`).
+    pub(crate) fn register_selector(&self, token: &Arc<Token>) {
+        self.getters.selectors.register(token);
+    }
+
+    /// The selector stops watching this queue.
+    pub(crate) fn unregister_selector(&self, token: &Arc<Token>) {
+        self.getters.selectors.unregister(token);
     }
 }

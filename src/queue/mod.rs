@@ -14,6 +14,9 @@
 //! | `Queue::new` | lock-free linked blocks (crossbeam-channel's list flavor) | `list.rs` |
 //! | `LifoQueue` | `Vec` under a [`Lock`](crate::Lock) | `locked.rs` |
 //! | `PriorityQueue` | `BinaryHeap` (min-first) under a [`Lock`](crate::Lock) | `locked.rs` |
+//!
+//! [`Select`] (`select.rs`) waits on several queues at once; each queue keeps the selectors
+//! registered on it beside its getters (`selectors.rs`).
 
 mod api;
 mod array;
@@ -22,12 +25,15 @@ mod error;
 mod fifo;
 mod list;
 mod locked;
+mod select;
+mod selectors;
 mod waiters;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 pub use error::{GetError, PutError, ShutDown, TaskDoneError};
+pub use select::{Select, Selectable};
 
 /// A first-in, first-out queue for passing items between threads: Python's `queue.Queue`.
 ///
