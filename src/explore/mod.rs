@@ -4,7 +4,7 @@
 //! state) once for **every** order in which their steps can interleave, and reports every
 //! outcome: for the notes' bank, each final balance and how many schedules end there. Any
 //! schedule can be printed as the notes' table (thread by thread, step by step, the lost update
-//! marked) and run again from its short replay key.
+//! marked), drawn as an SVG timeline ([`Schedule::svg`]) and run again from its short replay key.
 //!
 //! ```
 //! use synclab::explore::{self, Shared};
@@ -71,6 +71,7 @@ mod report;
 mod run;
 mod sched;
 mod semaphore;
+mod svg;
 mod types;
 
 use std::fmt::{self, Debug, Display};

@@ -39,21 +39,22 @@ pub(crate) struct Step {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Schedule {
-    key: String,
-    threads: Vec<String>,
+    pub(super) key: String,
+    pub(super) threads: Vec<String>,
     /// `(variable, value before the first step)`, in order of first access.
-    initial: Vec<(String, String)>,
-    rows: Vec<Row>,
-    outcome: String,
+    pub(super) initial: Vec<(String, String)>,
+    pub(super) rows: Vec<Row>,
+    pub(super) outcome: String,
 }
 
 #[derive(Clone, Debug)]
-struct Row {
-    thread: usize,
-    text: String,
+pub(super) struct Row {
+    pub(super) thread: usize,
+    pub(super) text: String,
     /// `(cell, value after the step)`.
-    value: Option<(String, String)>,
-    lost: Option<String>,
+    pub(super) value: Option<(String, String)>,
+    /// The lost-update mark, and the step whose write this one overwrote.
+    pub(super) lost: Option<(String, usize)>,
 }
 
 impl Schedule {
@@ -85,7 +86,8 @@ impl Schedule {
                     lost = overwritten.map(|j| {
                         let by = &threads[steps[j].thread];
                         let v = &steps[j].access.as_ref().expect("a write").after;
-                        format!("lost update: {by}'s {} = {v} is overwritten", a.cell)
+                        let mark = format!("lost update: {by}'s {} = {v} is overwritten", a.cell);
+                        (mark, j)
                     });
                 }
                 if a.read {
@@ -212,8 +214,8 @@ impl Schedule {
             line.extend(values.iter().cloned());
             line.push(
                 row.lost
-                    .clone()
-                    .map_or(String::new(), |l| format!("<- {l}")),
+                    .as_ref()
+                    .map_or(String::new(), |l| format!("<- {}", l.0)),
             );
             table.push(line);
         }
