@@ -40,10 +40,10 @@
 //! ## How it works
 //!
 //! Every model thread is a real OS thread, but they run **one at a time**, passing a baton
-//! (a mutex and a condition variable). Each operation on a [`Shared`], [`Lock`] or
-//! [`Semaphore`] is a *scheduling point*: before it, the explorer decides which thread takes the
-//! next step. A thread waiting for a lock or a permit is not chosen until it could go on; when no
-//! thread can, the schedule is a [`Outcome::Deadlock`]. A new thread does nothing until it is
+//! (a mutex and a condition variable). Each operation on a [`Shared`], [`Lock`], [`Semaphore`]
+//! or [`Condition`] is a *scheduling point*: before it, the explorer decides which thread takes
+//! the next step. A thread waiting for a lock, a permit or a notify is not chosen until it could
+//! go on; when no thread can, the schedule is a [`Outcome::Deadlock`]. A new thread does nothing until it is
 //! first chosen, and `join` of a finished thread is not a choice, so two threads of `a` and `b`
 //! steps have exactly `C(a + b, a)` schedules.
 //!
@@ -65,6 +65,7 @@
 //! - It is a teaching tool for a few threads and a few dozen steps (the number of schedules
 //!   grows like a binomial coefficient), not a replacement for loom.
 
+mod condition;
 mod outcome;
 mod plan;
 mod report;
@@ -76,6 +77,7 @@ mod types;
 
 use std::fmt::{self, Debug, Display};
 
+pub use condition::Condition;
 pub use report::{Outcome, Report, Schedule};
 pub use run::{Explorer, JoinHandle, spawn};
 pub use semaphore::Semaphore;
