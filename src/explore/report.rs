@@ -73,14 +73,15 @@ impl Schedule {
                 let key = (step.thread, a.cell.clone());
                 let read_at = last_read.iter().find(|(k, _)| *k == key).map(|p| p.1);
                 if a.write && !a.read {
-                    // A write based on an old read: did another thread write in between?
+                    // A write based on an old read: did another thread write in between (and
+                    // change the value: writing what was there loses nothing)?
                     let overwritten = read_at.and_then(|r| {
                         (r + 1..i).rev().find(|&j| {
                             let s = &steps[j];
                             s.thread != step.thread
-                                && s.access
-                                    .as_ref()
-                                    .is_some_and(|b| b.write && b.cell == a.cell)
+                                && s.access.as_ref().is_some_and(|b| {
+                                    b.write && b.cell == a.cell && b.before != b.after
+                                })
                         })
                     });
                     lost = overwritten.map(|j| {

@@ -287,8 +287,16 @@ impl Exec {
     }
 
     /// Appends one step to the trace.
+    /// A guard dropped while unwinding (an aborted schedule, a panic) was not scheduled, so
+    /// it is not a step either: a deadlock's trace ends where the threads got stuck.
     pub(crate) fn record(&self, step: Step) {
-        self.lock().trace.push(step);
+        if std::thread::panicking() {
+            return;
+        }
+        let mut st = self.lock();
+        if !st.aborted {
+            st.trace.push(step);
+        }
     }
 
     /// Registers a new model thread and starts its OS thread, which waits to be chosen.
