@@ -124,3 +124,39 @@ fn the_books_copy_of_the_bank_svg_is_what_the_example_draws() {
         );
     });
 }
+
+#[test]
+fn a_deadlock_draws_what_each_thread_waits_for() {
+    common::guarded("svg_deadlock", |_| {
+        let report = explore::run(|| {
+            let (a, b) = (Lock::new("a", ()), Lock::new("b", ()));
+            let (a1, b1) = (a.clone(), b.clone());
+            let t1 = explore::spawn("t1", move || {
+                let _a = a1.lock();
+                let _b = b1.lock();
+            });
+            let (a2, b2) = (a.clone(), b.clone());
+            let t2 = explore::spawn("t2", move || {
+                let _b = b2.lock();
+                let _a = a2.lock();
+            });
+            t1.join();
+            t2.join();
+        })
+        .unwrap();
+        let stuck = report.find(|o| o.returned().is_none()).unwrap();
+        let svg = stuck.svg();
+        assert_eq!(steps(&svg).len(), 2, "{svg}");
+        assert_eq!(svg.matches("<g class=\"blocked\"").count(), 2, "{svg}");
+        assert!(
+            svg.contains(">waits for lock b (held by t2)</text>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(">waits for lock a (held by t1)</text>"),
+            "{svg}"
+        );
+        // main took no step: no lane, and its wait is only in the outcome line
+        assert_eq!(svg.matches("<g class=\"lane\"").count(), 2, "{svg}");
+    });
+}

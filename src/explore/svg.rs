@@ -1,5 +1,5 @@
-//! A schedule drawn as an SVG timeline: one lane per thread, one box per step, left to right
-//! in the order the steps happened, the lost updates marked.
+//! A schedule drawn as an SVG timeline: one lane per thread, one box per step, top to bottom
+//! in the order the steps happened (the notes' table, drawn), the lost updates marked.
 
 use std::fmt::Write as _;
 
@@ -7,10 +7,13 @@ use super::report::Schedule;
 
 /// Width of one character of the 12 px monospace font, in pixels (a little generous).
 const CHAR_W: usize = 8;
-const BOX_H: usize = 44;
-const LANE_GAP: usize = 26;
+const BOX_H: usize = 26;
+/// Between two boxes, across and down.
 const GAP: usize = 8;
-const TOP: usize = 44;
+/// Above the first box: the title and the lanes' names.
+const TOP: usize = 56;
+/// Left of the first lane: the step numbers.
+const LEFT: usize = 40;
 
 /// `text` with the five XML specials escaped, for element content and attribute values.
 fn escape(text: &str) -> String {
@@ -45,11 +48,12 @@ impl Schedule {
         self.rows.len()
     }
 
-    /// The schedule as an SVG timeline: one lane per thread that took a step (`<g
-    /// class="lane">`), one box per step (`<g class="step">`, numbered as in the table) with
-    /// the operation and the value read or written, a write that lost an update drawn red
-    /// (`class="step lost"`) with a dashed arrow from the write it overwrote, and the outcome
-    /// at the bottom. The picture of [`table`](Schedule::table), for a book or a browser.
+    /// The schedule as an SVG timeline, read top to bottom like the notes' table: one lane
+    /// (a column) per thread that took a step (`<g class="lane">`), one box per step in the
+    /// order they happened (`<g class="step">`, numbered as in the table) with the operation and
+    /// the value read or written, a write that lost an update drawn red (`class="step lost"`)
+    /// with a dashed arrow from the write it overwrote, what each thread of a deadlock waits for
+    /// (`class="blocked"`, dashed), and the outcome at the bottom.
     ///
     /// ```
     /// use synclab::explore::{self, Shared};
@@ -73,32 +77,56 @@ impl Schedule {
         let lanes: Vec<usize> = (0..self.threads.len())
             .filter(|&t| self.rows.iter().any(|r| r.thread == t))
             .collect();
-        let label_w = lanes
-            .iter()
-            .map(|&t| self.threads[t].chars().count())
-            .max()
-            .unwrap_or(0)
-            * CHAR_W
-            + 20;
-        let box_w = self
+        let lane_of = |t: usize| lanes.iter().position(|&l| l == t);
+        // What each thread of a deadlock waits for: "t1 waits for lock b (held by t2)".
+        let blocked: Vec<(usize, &str)> = self
+            .outcome
+            .strip_prefix("deadlock: ")
+            .map(|rest| {
+                rest.split("; ")
+                    .filter_map(|part| {
+                        lanes.iter().enumerate().find_map(|(lane, &t)| {
+                            let name = &self.threads[t];
+                            part.strip_prefix(name.as_str())
+                                .and_then(|p| p.strip_prefix(' '))
+                                .map(|what| (lane, what))
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let text_w = self
             .rows
             .iter()
-            .map(|r| r.text.chars().count())
+            .map(|r| r.text.as_str())
+            .chain(blocked.iter().map(|b| b.1))
+            .chain(lanes.iter().map(|&t| self.threads[t].as_str()))
+            .map(|t| t.chars().count())
             .max()
             .unwrap_or(0)
-            .max(8)
-            * CHAR_W
-            + 16;
-        let x_of = |i: usize| label_w + i * (box_w + GAP);
-        let lane_of = |t: usize| lanes.iter().position(|&l| l == t).unwrap_or(0);
-        let y_of = |lane: usize| TOP + lane * (BOX_H + LANE_GAP);
+            .max(8);
+        let box_w = text_w * CHAR_W + 16;
+        let x_of = |lane: usize| LEFT + lane * (box_w + GAP);
+        let y_of = |i: usize| TOP + i * (BOX_H + GAP);
         let title = if self.key.is_empty() {
             "one schedule".to_string()
         } else {
             format!("schedule {:?}", self.key)
         };
-        let width = (x_of(self.rows.len()) + 10).max((title.len() + self.outcome.len()) * CHAR_W);
-        let height = y_of(lanes.len()) + 30;
+        let rows_drawn = self.rows.len() + usize::from(!blocked.is_empty());
+        let footer = format!(
+            "outcome: {}{}",
+            self.outcome,
+            match self.lost_updates() {
+                0 => String::new(),
+                1 => " (red: the write that lost an update)".to_string(),
+                n => format!(" (red: the {n} writes that lost an update)"),
+            }
+        );
+        let width = (x_of(lanes.len()) + 10)
+            .max(footer.chars().count() * CHAR_W + 20)
+            .max(title.len() * CHAR_W + 20);
+        let height = y_of(rows_drawn) + 30;
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -116,7 +144,7 @@ impl Schedule {
         );
         let _ = writeln!(
             s,
-            "<text class=\"title\" x=\"10\" y=\"20\" font-weight=\"bold\">{}</text>",
+            "<text class=\"title\" x=\"10\" y=\"18\" font-weight=\"bold\">{}</text>",
             escape(&title)
         );
         let _ = writeln!(
@@ -125,20 +153,21 @@ impl Schedule {
              orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#c00\"/></marker></defs>"
         );
         for (lane, &t) in lanes.iter().enumerate() {
-            let y = y_of(lane);
-            let mid = y + BOX_H / 2;
+            let x = x_of(lane);
+            let mid = x + box_w / 2;
             let _ = writeln!(
                 s,
                 "<g class=\"lane\" data-thread=\"{name}\">\
-                 <line x1=\"{label_w}\" y1=\"{mid}\" x2=\"{end}\" y2=\"{mid}\" stroke=\"#bbb\"/>\
-                 <text x=\"10\" y=\"{ty}\" font-weight=\"bold\">{name}</text></g>",
+                 <line x1=\"{mid}\" y1=\"{top}\" x2=\"{mid}\" y2=\"{end}\" stroke=\"#bbb\"/>\
+                 <text x=\"{mid}\" y=\"{ty}\" text-anchor=\"middle\" font-weight=\"bold\">{name}</text></g>",
                 name = escape(&self.threads[t]),
-                end = x_of(self.rows.len()),
-                ty = mid + 4,
+                top = TOP - 4,
+                end = y_of(rows_drawn),
+                ty = TOP - 10,
             );
         }
         for (i, row) in self.rows.iter().enumerate() {
-            let (x, y) = (x_of(i), y_of(lane_of(row.thread)));
+            let (x, y) = (x_of(lane_of(row.thread).unwrap_or(0)), y_of(i));
             let (class, fill, stroke) = match row.lost {
                 Some(_) => ("step lost", "#fdd", "#c00"),
                 None => ("step", "#eef4ff", "#468"),
@@ -146,35 +175,43 @@ impl Schedule {
             let _ = writeln!(
                 s,
                 "<g class=\"{class}\" data-step=\"{n}\" data-thread=\"{name}\">\
+                 <text x=\"{nx}\" y=\"{ty}\" text-anchor=\"end\" fill=\"#666\">{n}</text>\
                  <rect x=\"{x}\" y=\"{y}\" width=\"{box_w}\" height=\"{BOX_H}\" rx=\"4\" \
                  fill=\"{fill}\" stroke=\"{stroke}\"/>\
-                 <text x=\"{tx}\" y=\"{y1}\" fill=\"#666\" font-size=\"10\">{n}</text>\
-                 <text x=\"{tx}\" y=\"{y2}\">{text}</text></g>",
+                 <text x=\"{tx}\" y=\"{ty}\">{text}</text></g>",
                 n = i + 1,
                 name = escape(&self.threads[row.thread]),
-                tx = x + 6,
-                y1 = y + 14,
-                y2 = y + 32,
+                nx = LEFT - 8,
+                tx = x + 8,
+                ty = y + BOX_H / 2 + 4,
                 text = escape(&row.text),
+            );
+        }
+        for (lane, what) in &blocked {
+            let (x, y) = (x_of(*lane), y_of(self.rows.len()));
+            let _ = writeln!(
+                s,
+                "<g class=\"blocked\"><rect x=\"{x}\" y=\"{y}\" width=\"{box_w}\" height=\"{BOX_H}\" \
+                 rx=\"4\" fill=\"#fff8e0\" stroke=\"#a60\" stroke-dasharray=\"4 3\"/>\
+                 <text x=\"{tx}\" y=\"{ty}\" fill=\"#a60\">{text}</text></g>",
+                tx = x + 8,
+                ty = y + BOX_H / 2 + 4,
+                text = escape(what),
             );
         }
         for (i, row) in self.rows.iter().enumerate() {
             let Some((mark, from)) = &row.lost else {
                 continue;
             };
-            let (x1, y1) = (
-                x_of(*from) + box_w / 2,
-                y_of(lane_of(self.rows[*from].thread)),
-            );
-            let (x2, y2) = (x_of(i) + box_w / 2, y_of(lane_of(row.thread)));
-            // From the overwritten write's box edge to the lost write's, whichever lane is above.
-            let (y1, y2) = if y1 < y2 {
-                (y1 + BOX_H, y2)
-            } else if y1 > y2 {
-                (y1, y2 + BOX_H)
+            let lane_from = lane_of(self.rows[*from].thread).unwrap_or(0);
+            let lane_to = lane_of(row.thread).unwrap_or(0);
+            // From the overwritten write's box to the lost write's, side to side.
+            let (x1, x2) = if lane_from < lane_to {
+                (x_of(lane_from) + box_w, x_of(lane_to))
             } else {
-                (y1, y2)
+                (x_of(lane_from), x_of(lane_to) + box_w)
             };
+            let (y1, y2) = (y_of(*from) + BOX_H / 2, y_of(i) + BOX_H / 2);
             let _ = writeln!(
                 s,
                 "<g class=\"overwrite\"><line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" \
@@ -182,20 +219,15 @@ impl Schedule {
                  <text x=\"{tx}\" y=\"{ty}\" fill=\"#c00\" font-size=\"11\">lost update</text>\
                  <title>{}</title></g>",
                 escape(mark),
-                tx = x_of(i) + 6,
-                ty = y_of(lane_of(row.thread)) + BOX_H + 14,
+                tx = (x1 + x2) / 2 - 36,
+                ty = (y1 + y2) / 2 - 4,
             );
         }
         let _ = writeln!(
             s,
-            "<text class=\"outcome\" x=\"10\" y=\"{}\">outcome: {}{}</text>",
+            "<text class=\"outcome\" x=\"10\" y=\"{}\">{}</text>",
             height - 10,
-            escape(&self.outcome),
-            match self.lost_updates() {
-                0 => String::new(),
-                1 => " (red: the write that lost an update)".to_string(),
-                n => format!(" (red: the {n} writes that lost an update)"),
-            }
+            escape(&footer)
         );
         s.push_str("</svg>\n");
         s
