@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example explore_bank
+//! cargo run --release --example explore_bank -- --write-book   # also rewrites the book's copies
 //! ```
 
 use synclab::explore::{self, Lock, Shared};
@@ -88,9 +89,29 @@ pub fn explain() -> Result<(String, String), String> {
     Ok((out, tour))
 }
 
+/// The notes' own order as an SVG timeline, the picture in the lost-update chapter
+/// (`tests/explore_svg.rs` checks the book's copy).
+#[allow(dead_code)] // `tests/explore.rs` includes this file as a module and does not use it
+pub fn notes_order_svg() -> String {
+    let (_, notes) = explore::replay("122111", racy_bank).expect("the notes' key fits");
+    notes.svg()
+}
+
 #[allow(dead_code)] // `tests/explore.rs` includes this file as a module
 fn main() {
-    match explain() {
+    let result = explain();
+    if std::env::args().any(|a| a == "--write-book") {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/part1");
+        let text = result.as_ref().map(|r| r.0.clone()).unwrap_or_default();
+        for (file, body) in [
+            ("explore-bank.txt", text),
+            ("explore-bank.svg", notes_order_svg()),
+        ] {
+            std::fs::write(dir.join(file), body).expect("the book's folder is writable");
+            println!("wrote book/src/part1/{file}");
+        }
+    }
+    match result {
         Ok((out, tour)) => println!("{out}\n{tour}"),
         Err(e) => {
             eprintln!("BUG: {e}");

@@ -426,7 +426,7 @@ fn the_books_copy_of_explore_bank_is_what_it_prints() {
         let book = include_str!("../book/src/part1/explore-bank.txt");
         assert_eq!(
             out, book,
-            "regenerate book/src/part1/explore-bank.txt from the example"
+            "regenerate: cargo run --example explore_bank -- --write-book"
         );
         assert!(tour.contains("8 at -8"), "{tour}");
     });

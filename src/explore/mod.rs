@@ -4,7 +4,7 @@
 //! state) once for **every** order in which their steps can interleave, and reports every
 //! outcome: for the notes' bank, each final balance and how many schedules end there. Any
 //! schedule can be printed as the notes' table (thread by thread, step by step, the lost update
-//! marked) and run again from its short replay key.
+//! marked), drawn as an SVG timeline ([`Schedule::svg`]) and run again from its short replay key.
 //!
 //! ```
 //! use synclab::explore::{self, Shared};
@@ -40,10 +40,10 @@
 //! ## How it works
 //!
 //! Every model thread is a real OS thread, but they run **one at a time**, passing a baton
-//! (a mutex and a condition variable). Each operation on a [`Shared`], [`Lock`] or
-//! [`Semaphore`] is a *scheduling point*: before it, the explorer decides which thread takes the
-//! next step. A thread waiting for a lock or a permit is not chosen until it could go on; when no
-//! thread can, the schedule is a [`Outcome::Deadlock`]. A new thread does nothing until it is
+//! (a mutex and a condition variable). Each operation on a [`Shared`], [`Lock`], [`Semaphore`]
+//! or [`Condition`] is a *scheduling point*: before it, the explorer decides which thread takes
+//! the next step. A thread waiting for a lock, a permit or a notify is not chosen until it could
+//! go on; when no thread can, the schedule is a [`Outcome::Deadlock`]. A new thread does nothing until it is
 //! first chosen, and `join` of a finished thread is not a choice, so two threads of `a` and `b`
 //! steps have exactly `C(a + b, a)` schedules.
 //!
@@ -65,16 +65,19 @@
 //! - It is a teaching tool for a few threads and a few dozen steps (the number of schedules
 //!   grows like a binomial coefficient), not a replacement for loom.
 
+mod condition;
 mod outcome;
 mod plan;
 mod report;
 mod run;
 mod sched;
 mod semaphore;
+mod svg;
 mod types;
 
 use std::fmt::{self, Debug, Display};
 
+pub use condition::Condition;
 pub use report::{Outcome, Report, Schedule};
 pub use run::{Explorer, JoinHandle, spawn};
 pub use semaphore::Semaphore;

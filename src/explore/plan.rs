@@ -188,6 +188,7 @@ impl Plan {
     }
 }
 
+// ANCHOR: next_prefix
 /// The choices of the next schedule in depth-first order, or `None` when every schedule
 /// within `bound` preemptions has been run; with the enabled sets those choices were made in.
 pub(crate) fn next_prefix(
@@ -215,6 +216,7 @@ pub(crate) fn next_prefix(
     }
     None
 }
+// ANCHOR_END: next_prefix
 
 /// Parses a replay key into thread numbers.
 pub(crate) fn parse_key(key: &str) -> Result<Vec<usize>, ExploreError> {

@@ -39,21 +39,22 @@ pub(crate) struct Step {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Schedule {
-    key: String,
-    threads: Vec<String>,
+    pub(super) key: String,
+    pub(super) threads: Vec<String>,
     /// `(variable, value before the first step)`, in order of first access.
-    initial: Vec<(String, String)>,
-    rows: Vec<Row>,
-    outcome: String,
+    pub(super) initial: Vec<(String, String)>,
+    pub(super) rows: Vec<Row>,
+    pub(super) outcome: String,
 }
 
 #[derive(Clone, Debug)]
-struct Row {
-    thread: usize,
-    text: String,
+pub(super) struct Row {
+    pub(super) thread: usize,
+    pub(super) text: String,
     /// `(cell, value after the step)`.
-    value: Option<(String, String)>,
-    lost: Option<String>,
+    pub(super) value: Option<(String, String)>,
+    /// The lost-update mark, and the step whose write this one overwrote.
+    pub(super) lost: Option<(String, usize)>,
 }
 
 impl Schedule {
@@ -72,20 +73,22 @@ impl Schedule {
                 let key = (step.thread, a.cell.clone());
                 let read_at = last_read.iter().find(|(k, _)| *k == key).map(|p| p.1);
                 if a.write && !a.read {
-                    // A write based on an old read: did another thread write in between?
+                    // A write based on an old read: did another thread write in between (and
+                    // change the value: writing what was there loses nothing)?
                     let overwritten = read_at.and_then(|r| {
                         (r + 1..i).rev().find(|&j| {
                             let s = &steps[j];
                             s.thread != step.thread
-                                && s.access
-                                    .as_ref()
-                                    .is_some_and(|b| b.write && b.cell == a.cell)
+                                && s.access.as_ref().is_some_and(|b| {
+                                    b.write && b.cell == a.cell && b.before != b.after
+                                })
                         })
                     });
                     lost = overwritten.map(|j| {
                         let by = &threads[steps[j].thread];
                         let v = &steps[j].access.as_ref().expect("a write").after;
-                        format!("lost update: {by}'s {} = {v} is overwritten", a.cell)
+                        let mark = format!("lost update: {by}'s {} = {v} is overwritten", a.cell);
+                        (mark, j)
                     });
                 }
                 if a.read {
@@ -212,8 +215,8 @@ impl Schedule {
             line.extend(values.iter().cloned());
             line.push(
                 row.lost
-                    .clone()
-                    .map_or(String::new(), |l| format!("<- {l}")),
+                    .as_ref()
+                    .map_or(String::new(), |l| format!("<- {}", l.0)),
             );
             table.push(line);
         }

@@ -14,6 +14,7 @@
 //! | before a load/store/release | `Op` | no | yes |
 //! | before `lock()` / `acquire()` | `Acquire` / `Permit` | no | when the lock is free / a permit is left |
 //! | in `join()` | `Join(t)` | no | when `t` has finished |
+//! | in `Condition::wait`, lock released | `Notified` | no | once notified, when the lock is free |
 //! | returned, panicked or aborted | any | yes | no |
 //!
 //! When an execution must stop (a deadlock, the step limit, a panic, a bad replay key) it is
@@ -25,6 +26,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
+use super::condition::CondCore;
 use super::plan::Plan;
 use super::report::Step;
 use super::semaphore::SemCore;
@@ -46,6 +48,8 @@ pub(crate) enum Pending {
     Permit(Arc<SemCore>),
     /// `JoinHandle::join` of thread `.0`.
     Join(usize),
+    /// `Condition::wait`, after releasing the lock: waits to be notified, then for the lock.
+    Notified(Arc<CondCore>, Arc<LockCore>),
 }
 
 /// One model thread's bookkeeping.
@@ -123,6 +127,7 @@ impl State {
                 Pending::Acquire(lock) => lock.owner().is_none(),
                 Pending::Permit(sem) => sem.available() > 0,
                 Pending::Join(u) => self.threads[*u].finished,
+                Pending::Notified(cond, lock) => !cond.is_waiting(t) && lock.owner().is_none(),
             }
     }
 
@@ -137,6 +142,17 @@ impl State {
                 }
                 Pending::Permit(s) => format!("{} waits for a permit of {}", name(t), s.name),
                 Pending::Join(u) => format!("{} waits in join({})", name(t), name(*u)),
+                Pending::Notified(c, _) if c.is_waiting(t) => {
+                    format!("{} waits in {}.wait() for a notify", name(t), c.name)
+                }
+                Pending::Notified(_, l) => {
+                    let holder = l.owner().map_or("nobody".into(), name);
+                    format!(
+                        "{} was notified, waits for lock {} (held by {holder})",
+                        name(t),
+                        l.name
+                    )
+                }
                 Pending::Start | Pending::Op => format!("{} is runnable", name(t)),
             })
             .collect()
@@ -265,9 +281,22 @@ impl Exec {
         }
     }
 
+    /// The name of model thread `t`.
+    pub(crate) fn thread_name(&self, t: usize) -> String {
+        self.lock().threads[t].name.clone()
+    }
+
     /// Appends one step to the trace.
+    /// A guard dropped while unwinding (an aborted schedule, a panic) was not scheduled, so
+    /// it is not a step either: a deadlock's trace ends where the threads got stuck.
     pub(crate) fn record(&self, step: Step) {
-        self.lock().trace.push(step);
+        if std::thread::panicking() {
+            return;
+        }
+        let mut st = self.lock();
+        if !st.aborted {
+            st.trace.push(step);
+        }
     }
 
     /// Registers a new model thread and starts its OS thread, which waits to be chosen.

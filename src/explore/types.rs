@@ -175,6 +175,10 @@ impl LockCore {
     pub(crate) fn owner(&self) -> Option<usize> {
         *locked(&self.owner)
     }
+
+    pub(crate) fn release(&self) {
+        *locked(&self.owner) = None;
+    }
 }
 
 /// An explore-aware lock with synclab's [`Lock`](crate::Lock) methods: a thread that calls
@@ -196,7 +200,7 @@ impl LockCore {
 /// assert_eq!(report.count(|o| o.returned() == Some(&13)), report.schedules());
 /// ```
 pub struct Lock<T> {
-    core: Arc<LockCore>,
+    pub(super) core: Arc<LockCore>,
     data: Arc<Mutex<T>>,
 }
 
@@ -249,10 +253,19 @@ impl<T> Lock<T> {
         Some(self.take(ctx))
     }
 
-    fn take(&self, ctx: Option<(Arc<Exec>, usize)>) -> LockGuard<'_, T> {
+    pub(super) fn take(&self, ctx: Option<(Arc<Exec>, usize)>) -> LockGuard<'_, T> {
+        self.take_saying(ctx, format!("lock {}", self.core.name))
+    }
+
+    /// Takes the lock (free now) and records `text` as the step.
+    pub(super) fn take_saying(
+        &self,
+        ctx: Option<(Arc<Exec>, usize)>,
+        text: String,
+    ) -> LockGuard<'_, T> {
         *locked(&self.core.owner) = Some(ctx.as_ref().map_or(0, |c| c.1));
         let data = locked(&self.data);
-        record(&ctx, format!("lock {}", self.core.name), None);
+        record(&ctx, text, None);
         LockGuard {
             lock: self,
             data: Some(data),
@@ -285,8 +298,9 @@ impl<T> Debug for Lock<T> {
 /// assert_eq!(*lock.lock(), 10);
 /// ```
 pub struct LockGuard<'a, T> {
-    lock: &'a Lock<T>,
-    data: Option<MutexGuard<'a, T>>,
+    pub(super) lock: &'a Lock<T>,
+    /// `None` only after `Condition::wait` has released the lock through this guard.
+    pub(super) data: Option<MutexGuard<'a, T>>,
 }
 
 impl<T> Deref for LockGuard<'_, T> {
@@ -304,6 +318,9 @@ impl<T> DerefMut for LockGuard<'_, T> {
 
 impl<T> Drop for LockGuard<'_, T> {
     fn drop(&mut self) {
+        if self.data.is_none() {
+            return; // released by `Condition::wait`, which hands out a new guard
+        }
         let ctx = point(Pending::Op);
         self.data = None;
         *locked(&self.lock.core.owner) = None;
