@@ -11,10 +11,17 @@
 //!
 //! and prints each as items/s and as ratios within the run (medians of `--runs`).
 //!
+//! Then the process pools, on `map` of `--tasks` (10,000) tiny tasks over 2 workers, each pool
+//! started and warmed up before the clock starts: `synclab::process::Pool::map`, the `procspawn`
+//! crate's `Pool` (one `spawn` per task, then every handle joined: it has no `map`), and
+//! Python's `multiprocessing.Pool(2).map` with its default chunksize
+//! (`book/python/mp_pool_map.py`).
+//!
 //! ```text
 //! cargo run --release --features serde --example mp_throughput
 //! cargo run --release --features serde --example mp_throughput -- --runs 7 --items 10000
 //! cargo run --release --features serde --example mp_throughput -- --only 0   # the plain queue
+//! cargo run --release --features serde --example mp_throughput -- --only 7   # synclab's Pool
 //! ```
 //!
 //! Python's `multiprocessing.Queue` is the pipe kind: a feeder thread pickles each item and
@@ -181,6 +188,85 @@ fn via_python(n: u64, kind: &str, limit: Duration) -> Option<Duration> {
     Some(Duration::from_secs_f64(secs))
 }
 
+/// The pools' tiny task.
+fn tiny(n: u64) -> u64 {
+    n * 2 + 1
+}
+
+fn tasks() -> u64 {
+    arg("--tasks", 10_000u64)
+}
+
+/// The sum of `tiny` over `0..tasks`, which every pool must return.
+fn pool_expected() -> u64 {
+    (0..tasks()).map(tiny).sum()
+}
+
+/// `synclab::process::Pool::map` of `--tasks` tiny tasks over 2 workers.
+fn via_pool() -> (Duration, u64) {
+    let pool = process::Pool::new(2).expect("Linux only");
+    pool.map(0..2, tiny).unwrap(); // both workers up and serving
+    let start = Instant::now();
+    let results = pool.map(0..tasks(), tiny).unwrap();
+    let elapsed = start.elapsed();
+    (elapsed, results.into_iter().sum())
+}
+
+/// The procspawn crate's pool: one `spawn` per task (it has no `map`), each handle joined.
+fn via_procspawn() -> (Duration, u64) {
+    let pool = procspawn::Pool::new(2).unwrap();
+    for h in (0..2).map(|n| pool.spawn(n, tiny)).collect::<Vec<_>>() {
+        h.join().unwrap(); // both workers up and serving
+    }
+    let start = Instant::now();
+    // At most `WINDOW` tasks in flight: each holds two ipc channels (4 descriptors) until it
+    // is joined, and 10,000 at once run past the descriptor limit.
+    const WINDOW: usize = 256;
+    let mut in_flight = std::collections::VecDeque::with_capacity(WINDOW);
+    let mut sum = 0;
+    for n in 0..tasks() {
+        if in_flight.len() == WINDOW {
+            let h: procspawn::JoinHandle<u64> = in_flight.pop_front().unwrap();
+            sum += h.join().unwrap();
+        }
+        in_flight.push_back(pool.spawn(n, tiny));
+    }
+    sum += in_flight
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .sum::<u64>();
+    let elapsed = start.elapsed();
+    pool.shutdown();
+    (elapsed, sum)
+}
+
+/// Python's `multiprocessing.Pool(2).map` on the same tasks, if `python3` runs.
+fn via_python_pool(limit: Duration) -> Option<(Duration, u64)> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/book/python/mp_pool_map.py");
+    let mut child = std::process::Command::new("python3")
+        .args([script, &tasks().to_string(), "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + limit;
+    while child.try_wait().ok()?.is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            eprintln!("python3 mp_pool_map.py: killed after {limit:?}");
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut out = String::new();
+    child.stdout.take()?.read_to_string(&mut out).ok()?;
+    let mut words = out.split_whitespace();
+    let secs: f64 = words.next()?.parse().ok()?;
+    let sum: u64 = words.next()?.parse().ok()?;
+    Some((Duration::from_secs_f64(secs), sum))
+}
+
 fn item(p: u64, i: u64) -> u64 {
     p << 32 | i
 }
@@ -191,6 +277,8 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
+    process::init(); // a synclab pool worker stops here
+    procspawn::init(); // and a procspawn one here
     let n = items();
     match process::role().as_deref() {
         Some("queue-producer") => {
@@ -254,10 +342,15 @@ fn main() {
         "pipes, 1 write per item",
         "Python mp.Queue, int",
         "Python mp.Queue, str ~100 B",
+        "process::Pool map, 2 workers",
+        "procspawn Pool, 2 workers",
+        "Python Pool(2).map",
     ];
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     let mut ok = true;
-    let mut check = |(t, sum): (Duration, u64)| {
+    let pool_expected = pool_expected();
+    // Each measurement with the sum its results must add up to.
+    let mut checked = |(t, sum): (Duration, u64), expected: u64| {
         ok &= sum == expected;
         t
     };
@@ -266,30 +359,44 @@ fn main() {
     let want = |i: usize| only == usize::MAX || only == i;
     for _ in 0..runs {
         if want(0) {
-            times[0].push(check(via_queue(n)));
+            times[0].push(checked(via_queue(n), expected));
         }
         if want(1) {
-            times[1].push(check(via_messages(n, false)));
+            times[1].push(checked(via_messages(n, false), expected));
         }
         if want(2) {
-            times[2].push(check(via_messages(n, true)));
+            times[2].push(checked(via_messages(n, true), expected));
         }
         if want(3) {
-            times[3].push(check(via_pipes(n, "pipe-producer")));
+            times[3].push(checked(via_pipes(n, "pipe-producer"), expected));
         }
         if want(4) {
-            times[4].push(check(via_pipes(n, "pipe-producer-unbuffered")));
+            times[4].push(checked(via_pipes(n, "pipe-producer-unbuffered"), expected));
         }
         if python && (want(5) || want(6)) {
             let limit = Duration::from_secs(60);
             times[5].extend(via_python(n, "int", limit));
             times[6].extend(via_python(n, "str", limit));
         }
+        if want(7) {
+            times[7].push(checked(via_pool(), pool_expected));
+        }
+        if want(8) {
+            times[8].push(checked(via_procspawn(), pool_expected));
+        }
+        if python && want(9) {
+            let m = via_python_pool(Duration::from_secs(60));
+            times[9].extend(m.map(|m| checked(m, pool_expected)));
+        }
     }
     let total = (producers() * n) as f64;
     let rates: Vec<Option<f64>> = times
         .into_iter()
-        .map(|t| (!t.is_empty()).then(|| total / median(t).as_secs_f64()))
+        .enumerate()
+        .map(|(i, t)| {
+            let total = if i >= 7 { tasks() as f64 } else { total };
+            (!t.is_empty()).then(|| total / median(t).as_secs_f64())
+        })
         .collect();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load = load
@@ -301,7 +408,10 @@ fn main() {
         "{} processes x {n} items to the parent (median of {runs} runs, spawn included; load average {load})",
         producers()
     );
-    for (name, rate) in names.iter().zip(&rates) {
+    for (i, (name, rate)) in names.iter().zip(&rates).enumerate() {
+        if i == 7 {
+            println!("{} tiny tasks, map over 2 worker processes:", tasks());
+        }
         match rate {
             Some(r) => println!("  {name:<28}: {r:>12.0} items/s"),
             None => println!("  {name:<28}: (not run, or python3 not found)"),
@@ -315,9 +425,16 @@ fn main() {
     println!("  ratios in this run: plain queue / pipes 1 write per item {q_pipe} (target >= 1x)");
     println!("                      plain queue / Python int {q_py} (target >= 10x)");
     println!("                      MessageQueue<String> / Python str {s_py} (target >= 5x)");
+    let (p_ps, p_py) = (ratio(7, 8), ratio(7, 9));
+    println!("                      process::Pool map / procspawn Pool {p_ps} (target > 1x)");
+    println!("                      process::Pool map / Python Pool.map {p_py} (target > 1x)");
     println!(
         "TOUR|mp_throughput|multiprocessing.Queue pickles every item through a pipe|{}x{n} items: plain queue {q_pipe} pipes (1 write per item) and {q_py} Python; MessageQueue<String> {s_py} Python with str",
         producers(),
+    );
+    println!(
+        "TOUR|mp_throughput|Pool(2).map of {0} tiny tasks, chunked|process::Pool map {p_ps} procspawn's Pool and {p_py} Python's Pool.map",
+        tasks(),
     );
     if !ok {
         eprintln!("BUG: items lost or changed");

@@ -29,6 +29,7 @@ pub(super) const WORKER_ROLE: &str = "synclab-pool-worker";
 /// where the encoded result goes)`.
 type Entry = fn(usize, &[u8], &mut Vec<u8>) -> Result<(), String>;
 
+// ANCHOR: find_again
 /// The point every offset is measured from. Never called; only its address matters.
 #[inline(never)]
 fn anchor() {}
@@ -61,6 +62,7 @@ where
         function: offset_of(f as usize),
     }
 }
+// ANCHOR_END: find_again
 
 /// Decodes an `A`, runs the `fn(A) -> R` at `function`, encodes the `R` into `out`.
 fn entry<A, R>(function: usize, arg: &[u8], out: &mut Vec<u8>) -> Result<(), String>
