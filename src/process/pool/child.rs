@@ -15,11 +15,14 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::FromRawFd;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::AtomicU64;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::log::LogWriter;
 use super::wire::{self, Call, Record};
+use crate::process::Shared;
 use crate::process::command::inherited_fd;
 
 /// The role a pool worker is started with.
@@ -147,6 +150,7 @@ fn serve() -> io::Result<()> {
         Ok::<File, io::Error>(unsafe { File::from_raw_fd(fd) })
     };
     let (mut tasks, mut results) = (open(0)?, open(1)?);
+    let log = Shared::<AtomicU64>::inherited(2).map_err(io::Error::other)?;
     let mut record = Vec::new();
     let at = wire::start_frame(&mut record, wire::HELLO);
     record.extend_from_slice(&probe_offset().to_le_bytes());
@@ -154,21 +158,71 @@ fn serve() -> io::Result<()> {
     results.write_all(&record)?;
     let mut batch = Vec::new();
     while read_frame(&mut tasks, &mut batch)? {
-        let (call, items) = wire::parse_batch(&batch).map_err(garbled)?;
+        let (call, log_batch, items) = wire::parse_batch(&batch).map_err(garbled)?;
         let entry = std::ptr::with_exposed_provenance::<()>(address_of(call.entry));
         // SAFETY: `call.entry` is the offset of an `entry::<A, R>` (see `call_of`), an `Entry`
         // once its types are erased; same executable image, as for `entry`'s own transmute.
         let entry: Entry = unsafe { std::mem::transmute::<*const (), Entry>(entry) };
         let function = address_of(call.function);
+        // ANCHOR: batch
+        let mut logging = (log_batch != 0).then(|| LogWriter::new(&log, log.tail(), log_batch));
         for item in items {
             let arg = item.map_err(garbled)?;
             run_one(entry, function, arg, &mut record);
-            // One write per task, as soon as it returns: the supervisor can tell exactly
-            // which task a worker died in.
-            results.write_all(&record)?;
+            // Each record is committed as soon as its task returns, so the supervisor can tell
+            // exactly which task a worker died in.
+            match &mut logging {
+                Some(writer) => commit(writer, &record, &mut tasks, &mut results)?,
+                None => results.write_all(&record)?, // batch 0: one write per task
+            }
         }
+        if let Some(writer) = &mut logging
+            && writer.unannounced() > 0
+        {
+            results.write_all(&logged_frame(writer.announce()))?; // one write per batch
+        }
+        // ANCHOR_END: batch
     }
     Ok(())
+}
+
+// ANCHOR: commit
+/// Commits one record frame's payload to the log, without a system call unless the log is full.
+fn commit(
+    writer: &mut LogWriter<'_>,
+    record: &[u8],
+    tasks: &mut File,
+    results: &mut File,
+) -> io::Result<()> {
+    if writer.append(&record[4..]) {
+        return Ok(());
+    }
+    if !writer.is_empty() {
+        // Full: the supervisor takes what the log holds, says so, and it starts again.
+        results.write_all(&logged_frame(writer.announce()))?;
+        let mut ack = Vec::new();
+        if !read_frame(tasks, &mut ack)? || ack != [wire::ACK] {
+            return Err(io::Error::other(
+                "the pool did not answer a full result log",
+            ));
+        }
+        writer.rotate();
+        if writer.append(&record[4..]) {
+            return Ok(());
+        }
+    }
+    // Larger than the whole log: down the pipe, after every record announced.
+    results.write_all(record)
+}
+// ANCHOR_END: commit
+
+/// The frame that says "the batch's first `records` records are in the log".
+fn logged_frame(records: u32) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(9);
+    let at = wire::start_frame(&mut frame, wire::LOGGED);
+    frame.extend_from_slice(&records.to_le_bytes());
+    wire::finish_frame(&mut frame, at);
+    frame
 }
 
 /// Runs one task and leaves its record frame in `record`.

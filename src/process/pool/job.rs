@@ -69,15 +69,16 @@ impl Job {
         self.starts.len() - self.next
     }
 
-    /// The batch frame for the next `count` pending items (at most [`pending`](Job::pending)).
-    pub(super) fn batch(&self, count: usize, out: &mut Vec<u8>) {
+    /// The batch frame for the next `count` pending items (at most [`pending`](Job::pending)),
+    /// numbered `log` in the worker's result log (0: no log).
+    pub(super) fn batch(&self, count: usize, log: u32, out: &mut Vec<u8>) {
         let from = self.starts[self.next];
         let to = self
             .starts
             .get(self.next + count)
             .copied()
             .unwrap_or(self.items.len());
-        wire::batch_frame(out, self.call, count, &self.items[from..to]);
+        wire::batch_frame(out, self.call, count, log, &self.items[from..to]);
     }
 
     /// Delivers the outcome of the next pending item (the one a worker ran, or died in).
@@ -218,14 +219,14 @@ mod tests {
         let sink = Arc::new(MapSink::new(4));
         let mut job = job_of(&[10, 11, 12, 13], sink.clone());
         let mut frame = Vec::new();
-        job.batch(4, &mut frame);
+        job.batch(4, 1, &mut frame);
         job.deliver_next(Ok(&postcard::to_allocvec(&100_u32).unwrap()));
         // The worker dies in item 1: item 1 is blamed, items 2 and 3 go to the next worker.
         job.deliver_next(Err(TaskError::TimedOut(std::time::Duration::ZERO)));
         assert_eq!(job.pending(), 2);
-        job.batch(2, &mut frame);
-        let (call, items) = wire::parse_batch(&frame[4..]).unwrap();
-        assert_eq!(call, CALL);
+        job.batch(2, 2, &mut frame);
+        let (call, log, items) = wire::parse_batch(&frame[4..]).unwrap();
+        assert_eq!((call, log), (CALL, 2));
         let items: Vec<u32> = items
             .map(|i| postcard::from_bytes(i.unwrap()).unwrap())
             .collect();

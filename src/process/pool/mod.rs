@@ -5,17 +5,19 @@
 //!
 //! - **Workers** (`child.rs`): this executable run again with a role; [`init`] at the top of
 //!   `main` turns such a process into a worker that reads batches of tasks from a pipe, runs
-//!   each under `catch_unwind`, and writes one record per task back.
+//!   each under `catch_unwind`, and commits one record per task to its result log in shared
+//!   memory (`log.rs`), then writes one frame per batch back down a pipe.
 //! - **Functions** travel as two offsets from a fixed function of the executable (`child.rs`),
 //!   arguments and results as `postcard` bytes (`wire.rs`, `job.rs`).
 //! - **Supervisors** (`supervisor.rs`): one thread per worker moves jobs from the pool's
 //!   [`Queue`](crate::Queue) to its worker and delivers the records. End-of-file on a worker's
-//!   result pipe means the worker died: the task it was running gets
-//!   [`TaskError::WorkerDied`] (with the signal or exit status), a fresh worker replaces it,
-//!   and the other tasks carry on.
+//!   result pipe means the worker died: the records it committed are delivered, the task it was
+//!   running gets [`TaskError::WorkerDied`] (with the signal or exit status), a fresh worker
+//!   replaces it, and the other tasks carry on.
 
 mod child;
 mod job;
+mod log;
 mod pipe;
 mod supervisor;
 mod wire;

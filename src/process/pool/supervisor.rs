@@ -1,7 +1,9 @@
 //! The parent's side: one supervisor thread per worker process. It takes a job from the
-//! pool's queue, sends the job's tasks down the worker's pipe as one batch, and reads one
-//! record per task back. When the worker's result pipe reaches end-of-file before the batch is
-//! done, the worker died in the next task of the batch: that task gets
+//! pool's queue, sends the job's tasks down the worker's pipe as one batch, and takes one
+//! record per task back: from the worker's result log when the batch's `L` frame arrives (or
+//! down the pipe, see `wire.rs`). When the worker's result pipe reaches end-of-file before the
+//! batch is done, it takes the records the worker committed to its log, and the worker died
+//! in the next task of the batch: that task gets
 //! [`TaskError::WorkerDied`] with the wait status, a fresh worker is started, and the rest of
 //! the job goes to it.
 //!
@@ -14,16 +16,20 @@ use std::fs::File;
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Acquire, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed};
 use std::time::Duration;
 
 use super::child::{self, WORKER_ROLE};
 use super::job::Job;
+use super::log::{LOG_WORDS, LogReader};
 use super::pipe::{FrameReader, Next, pipe};
 use super::wire::{self, Record};
 use crate::futex::deadline_after;
-use crate::process::{Child, Command, ProcessError};
+use crate::process::{Child, Command, ProcessError, Shared as Region};
 use crate::{Lock, Queue, TaskError, TaskPanicked, WorkerDied};
+
+/// The frame that tells a worker its full log was taken (`log.rs`).
+const ACK_FRAME: [u8; 5] = [1, 0, 0, 0, wire::ACK];
 
 /// How long a fresh worker may take to say hello.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -51,23 +57,36 @@ pub(super) struct Shared {
     pub(super) config: Config,
 }
 
-/// A worker process and the supervisor's ends of its pipes.
+/// A worker process, the supervisor's ends of its pipes, and its result log.
 pub(super) struct Worker {
     child: Child,
     tasks: File,
     results: FrameReader,
+    log: Region<AtomicU64>,
+    /// The last batch number used in the log (0 before the first).
+    log_batch: u32,
     /// Tasks it has finished (for `max_tasks`).
     done: usize,
+}
+
+impl Worker {
+    /// A number for the next batch that uses the log: never 0, never the last one.
+    fn next_log_batch(&mut self) -> u32 {
+        self.log_batch = self.log_batch.checked_add(1).unwrap_or(1);
+        self.log_batch
+    }
 }
 
 /// Starts a worker; [`greet`] then waits for its hello.
 pub(super) fn launch(config: &Config) -> Result<Worker, ProcessError> {
     let (task_read, task_write) = pipe()?;
     let (result_read, result_write) = pipe()?;
+    let log = Region::with_tail(AtomicU64::new(0), LOG_WORDS)?;
     let child = Command::new(WORKER_ROLE)
         .args(&config.args)
         .pass_fd(task_read.as_raw_fd())
         .pass_fd(result_write.as_raw_fd())
+        .share(&log)
         .spawn()?;
     // Dropping our copies of the child's ends now: from here on, only the child holds the
     // write end of its result pipe, so end-of-file there means the child is gone.
@@ -76,6 +95,8 @@ pub(super) fn launch(config: &Config) -> Result<Worker, ProcessError> {
         child,
         tasks: File::from(task_write),
         results: FrameReader::new(result_read),
+        log,
+        log_batch: 0,
         done: 0,
     })
 }
@@ -168,9 +189,9 @@ enum End {
 /// Supervisor `slot`'s thread: jobs until the queue is shut down and empty, then the worker is
 /// retired (or killed, after `terminate`).
 pub(super) fn supervise(slot: usize, shared: &Shared, mut worker: Option<Worker>) {
-    let mut frame = Vec::new();
+    let (mut frame, mut scratch) = (Vec::new(), Vec::new());
     while let Ok(job) = shared.jobs.get() {
-        run_job(slot, shared, &mut worker, job, &mut frame);
+        run_job(slot, shared, &mut worker, job, (&mut frame, &mut scratch));
     }
     if let Some(worker) = worker {
         let terminated = shared.terminated.load(Acquire);
@@ -184,7 +205,7 @@ fn run_job(
     shared: &Shared,
     worker: &mut Option<Worker>,
     mut job: Job,
-    frame: &mut Vec<u8>,
+    (frame, scratch): (&mut Vec<u8>, &mut Vec<u8>),
 ) {
     while job.pending() > 0 {
         // Acquire: pairs with `terminate`'s store; its dropped jobs report `Terminated`.
@@ -203,32 +224,57 @@ fn run_job(
             },
         };
         let count = job.pending().min(shared.config.max_tasks - w.done);
-        job.batch(count, frame);
+        // With a task timeout each record must arrive as its task ends: down the pipe.
+        let log_batch = match shared.config.task_timeout {
+            Some(_) => 0,
+            None => w.next_log_batch(),
+        };
+        job.batch(count, log_batch, frame);
         // A worker that died already makes this fail (EPIPE); its end-of-file says the rest.
         let _ = w.tasks.write_all(frame);
+        let mut log = LogReader::new(&w.log, w.log.tail(), log_batch);
+        let mut delivered = 0;
         let mut end = None;
-        for _ in 0..count {
+        while delivered < count && end.is_none() {
             let deadline = shared.config.task_timeout.and_then(deadline_after);
             let next = w.results.next(deadline);
-            match next {
+            let (taken, ended) = match next {
                 Ok(Next::Frame) => match wire::parse_record(w.results.payload()) {
-                    Ok(Record::Ok(bytes)) => job.deliver_next(Ok(bytes)),
-                    Ok(Record::Panicked(message)) => job.deliver_next(Err(TaskError::Panicked(
-                        TaskPanicked::from_message(message),
-                    ))),
-                    Ok(Record::Codec(why)) => job.deliver_next(Err(TaskError::Codec(why))),
-                    Ok(Record::Hello(_)) => end = Some(End::Garbled("a second hello".into())),
-                    Err(garbled) => end = Some(End::Garbled(format!("{garbled:?}"))),
+                    Ok(Record::Logged(upto)) if log_batch != 0 => {
+                        let took =
+                            take_logged(&mut job, &mut log, upto, count - delivered, scratch);
+                        if took.1.is_none() && delivered + took.0 < count {
+                            // Its log was full: every record is taken, it may start again.
+                            log.rotate();
+                            let _ = w.tasks.write_all(&ACK_FRAME); // if dead, end-of-file says so
+                        }
+                        took
+                    }
+                    Ok(record) => match deliver(&mut job, record) {
+                        None => (1, None),
+                        ended => (0, ended),
+                    },
+                    Err(garbled) => (0, Some(End::Garbled(format!("{garbled:?}")))),
                 },
-                Ok(Next::Closed) => end = Some(End::Died),
-                Ok(Next::TimedOut) => end = shared.config.task_timeout.map(End::TimedOut),
-                Ok(Next::Garbled(garbled)) => end = Some(End::Garbled(format!("{garbled:?}"))),
-                Err(e) => end = Some(End::Garbled(format!("reading its pipe failed: {e}"))),
-            }
-            if end.is_some() {
-                break;
-            }
-            w.done += 1;
+                Ok(Next::Closed) => {
+                    // Dead: what it committed to the log is whole, and the task after it is
+                    // the one it died in.
+                    let upto = if log_batch == 0 { 0 } else { log.committed() };
+                    match take_logged(&mut job, &mut log, upto, count - delivered, scratch) {
+                        (taken, None) => (taken, Some(End::Died)),
+                        garbled => garbled,
+                    }
+                }
+                Ok(Next::TimedOut) => (0, shared.config.task_timeout.map(End::TimedOut)),
+                Ok(Next::Garbled(garbled)) => (0, Some(End::Garbled(format!("{garbled:?}")))),
+                Err(e) => (
+                    0,
+                    Some(End::Garbled(format!("reading its pipe failed: {e}"))),
+                ),
+            };
+            delivered += taken;
+            w.done += taken;
+            end = ended;
         }
         let dead = worker.take().expect("the worker ran this batch");
         let Some(end) = end else {
@@ -269,3 +315,50 @@ fn run_job(
     }
 }
 // ANCHOR_END: supervise
+
+/// Delivers one record to the job's next item; how the batch ends if it is no task's record.
+fn deliver(job: &mut Job, record: Record<'_>) -> Option<End> {
+    match record {
+        Record::Ok(bytes) => job.deliver_next(Ok(bytes)),
+        Record::Panicked(message) => job.deliver_next(Err(TaskError::Panicked(
+            TaskPanicked::from_message(message),
+        ))),
+        Record::Codec(why) => job.deliver_next(Err(TaskError::Codec(why))),
+        Record::Hello(_) => return Some(End::Garbled("a second hello".into())),
+        Record::Logged(_) => return Some(End::Garbled("a log count out of place".into())),
+    }
+    None
+}
+
+/// Delivers the log's records up to record `upto` of the batch, at most `left` of them: how
+/// many, and how the batch ends if the log or the count is garbage.
+fn take_logged(
+    job: &mut Job,
+    log: &mut LogReader<'_>,
+    upto: u32,
+    left: usize,
+    scratch: &mut Vec<u8>,
+) -> (usize, Option<End>) {
+    let from = log.taken();
+    if upto < from || upto > log.committed() || (upto - from) as usize > left {
+        let what = format!(
+            "it counted {upto} records in its log, which holds {} and had {from} taken",
+            log.committed()
+        );
+        return (0, Some(End::Garbled(what)));
+    }
+    while log.taken() < upto {
+        let taken = (log.taken() - from) as usize;
+        if let Err(garbled) = log.take(scratch) {
+            return (taken, Some(End::Garbled(format!("its log: {garbled:?}"))));
+        }
+        let ended = match wire::parse_record(scratch) {
+            Ok(record) => deliver(job, record),
+            Err(garbled) => Some(End::Garbled(format!("its log: {garbled:?}"))),
+        };
+        if ended.is_some() {
+            return (taken, ended);
+        }
+    }
+    ((upto - from) as usize, None)
+}

@@ -7,15 +7,22 @@
 //! | direction | payload | meaning |
 //! |---|---|---|
 //! | worker → supervisor | `H`, probe offset (`i64`) | hello: started, same executable |
-//! | supervisor → worker | `B`, entry offset (`i64`), function offset (`i64`), count (`u32`), `count` items | a batch of tasks for one function; each item is a `u32` length and the encoded argument |
+//! | supervisor → worker | `B`, entry offset (`i64`), function offset (`i64`), count (`u32`), log batch number (`u32`), `count` items | a batch of tasks for one function; each item is a `u32` length and the encoded argument |
+//! | worker → supervisor | `L`, records (`u32`) | the batch's first `records` records are in the result log (`log.rs`) |
+//! | supervisor → worker | `A` | every record announced was taken: the log starts again at word 0 |
 //! | worker → supervisor | `O`, encoded result | one task's value, in batch order |
 //! | worker → supervisor | `P`, UTF-8 message | one task's panic with a string message |
 //! | worker → supervisor | `Q` | one task's panic with another payload |
 //! | worker → supervisor | `C`, UTF-8 message | one task's argument or result did not encode/decode |
 //!
-//! A worker writes each task's record with one `write` as soon as the task returns, so when
-//! its pipe reaches end-of-file the supervisor knows exactly which tasks finished: the next one
-//! in the batch is the one the worker died in, and the rest never started.
+//! The `O`, `P`, `Q` and `C` payloads are a task's **record**. In a batch with a log batch
+//! number (not 0) the worker appends each record to its shared-memory result log as soon as the
+//! task returns, and writes one `L` frame when the batch is done, or when the log is full (it
+//! then waits for the supervisor's `A`). A record larger than the whole log goes down the pipe,
+//! and so does every record of a batch numbered 0, one `write` each: the pool's task timeout
+//! counts records as they arrive. Either way, when the pipe reaches end-of-file the supervisor knows exactly which
+//! tasks finished (the records in the pipe and the committed ones in the log): the next one in
+//! the batch is the one the worker died in, and the rest never started.
 
 /// The largest frame either side accepts: a length word above it is garbage, refused before
 /// anything is allocated for it.
@@ -23,6 +30,8 @@ pub(super) const MAX_FRAME: usize = 1 << 30;
 
 pub(super) const HELLO: u8 = b'H';
 pub(super) const BATCH: u8 = b'B';
+pub(super) const LOGGED: u8 = b'L';
+pub(super) const ACK: u8 = b'A';
 pub(super) const OK: u8 = b'O';
 pub(super) const PANICKED: u8 = b'P';
 pub(super) const PANICKED_OPAQUE: u8 = b'Q';
@@ -45,6 +54,8 @@ pub(super) enum Garbled {
     Truncated,
     /// A first byte that names no message.
     UnknownKind(u8),
+    /// A result-log record whose length word fails its check.
+    BadLength,
 }
 
 /// If `buf` starts with a whole frame, its total size (length word included).
@@ -105,19 +116,21 @@ pub(super) fn push_item<E>(
     Ok(())
 }
 
-/// A whole batch frame: header, then `count` items already laid out by [`push_item`].
-pub(super) fn batch_frame(out: &mut Vec<u8>, call: Call, count: usize, items: &[u8]) {
+/// A whole batch frame: header, then `count` items already laid out by [`push_item`]. `log` is
+/// the batch's number in the result log, 0 for a batch whose records all go down the pipe.
+pub(super) fn batch_frame(out: &mut Vec<u8>, call: Call, count: usize, log: u32, items: &[u8]) {
     out.clear();
     let at = start_frame(out, BATCH);
     out.extend_from_slice(&call.entry.to_le_bytes());
     out.extend_from_slice(&call.function.to_le_bytes());
     out.extend_from_slice(&(count as u32).to_le_bytes());
+    out.extend_from_slice(&log.to_le_bytes());
     out.extend_from_slice(items);
     finish_frame(out, at);
 }
 
-/// Splits a batch payload (its `B` included) into the call and its items.
-pub(super) fn parse_batch(payload: &[u8]) -> Result<(Call, Items<'_>), Garbled> {
+/// Splits a batch payload (its `B` included) into the call, its log batch number and its items.
+pub(super) fn parse_batch(payload: &[u8]) -> Result<(Call, u32, Items<'_>), Garbled> {
     let (&kind, rest) = payload.split_first().ok_or(Garbled::Truncated)?;
     if kind != BATCH {
         return Err(Garbled::UnknownKind(kind));
@@ -125,6 +138,7 @@ pub(super) fn parse_batch(payload: &[u8]) -> Result<(Call, Items<'_>), Garbled> 
     let (entry, rest) = rest.split_first_chunk::<8>().ok_or(Garbled::Truncated)?;
     let (function, rest) = rest.split_first_chunk::<8>().ok_or(Garbled::Truncated)?;
     let (count, rest) = rest.split_first_chunk::<4>().ok_or(Garbled::Truncated)?;
+    let (log, rest) = rest.split_first_chunk::<4>().ok_or(Garbled::Truncated)?;
     let items = Items {
         rest,
         left: u32::from_le_bytes(*count) as usize,
@@ -133,7 +147,7 @@ pub(super) fn parse_batch(payload: &[u8]) -> Result<(Call, Items<'_>), Garbled> 
         entry: i64::from_le_bytes(*entry),
         function: i64::from_le_bytes(*function),
     };
-    Ok((call, items))
+    Ok((call, u32::from_le_bytes(*log), items))
 }
 
 /// The items of a batch, each checked against the bytes left before it is handed out.
@@ -176,6 +190,8 @@ impl<'a> Iterator for Items<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Record<'a> {
     Hello(i64),
+    /// The batch's first so many records are in the result log.
+    Logged(u32),
     Ok(&'a [u8]),
     /// The panic message, `None` for a payload that is not a string.
     Panicked(Option<String>),
@@ -189,6 +205,9 @@ pub(super) fn parse_record(payload: &[u8]) -> Result<Record<'_>, Garbled> {
     Ok(match kind {
         HELLO => Record::Hello(i64::from_le_bytes(
             *rest.first_chunk::<8>().ok_or(Garbled::Truncated)?,
+        )),
+        LOGGED => Record::Logged(u32::from_le_bytes(
+            *rest.first_chunk::<4>().ok_or(Garbled::Truncated)?,
         )),
         OK => Record::Ok(rest),
         PANICKED => Record::Panicked(Some(text())),
@@ -222,12 +241,12 @@ mod tests {
             entry: -42,
             function: 7,
         };
-        batch_frame(&mut frame, call, 3, &items);
+        batch_frame(&mut frame, call, 3, 9, &items);
         assert_eq!(frame_len(&frame), Ok(Some(frame.len())));
         assert_eq!(frame_len(&frame[..frame.len() - 1]), Ok(None));
         assert_eq!(frame_len(&frame[..3]), Ok(None));
-        let (got_call, items) = parse_batch(&frame[4..]).unwrap();
-        assert_eq!(got_call, call);
+        let (got_call, log, items) = parse_batch(&frame[4..]).unwrap();
+        assert_eq!((got_call, log), (call, 9));
         let got: Vec<_> = items.collect::<Result<_, _>>().unwrap();
         assert_eq!(got, [&b"ab"[..], b"", b"xyz"]);
     }
@@ -257,22 +276,28 @@ mod tests {
         // bytes after the last item are all `Truncated`, never a read past the end.
         let items = encode_items(&[b"one"]);
         let mut frame = Vec::new();
-        batch_frame(&mut frame, CALL0, 2, &items);
-        let (_, it) = parse_batch(&frame[4..]).unwrap();
+        batch_frame(&mut frame, CALL0, 2, 0, &items);
+        let (_, _, it) = parse_batch(&frame[4..]).unwrap();
         assert_eq!(
             it.collect::<Vec<_>>(),
             [Ok(&b"one"[..]), Err(Garbled::Truncated)]
         );
         let mut long = items.clone();
         long[0] = 200;
-        batch_frame(&mut frame, CALL0, 1, &long);
-        let (_, it) = parse_batch(&frame[4..]).unwrap();
+        batch_frame(&mut frame, CALL0, 1, 0, &long);
+        let (_, _, it) = parse_batch(&frame[4..]).unwrap();
         assert_eq!(it.collect::<Vec<_>>(), [Err(Garbled::Truncated)]);
-        batch_frame(&mut frame, CALL0, 0, &items);
-        let (_, it) = parse_batch(&frame[4..]).unwrap();
+        batch_frame(&mut frame, CALL0, 0, 0, &items);
+        let (_, _, it) = parse_batch(&frame[4..]).unwrap();
         assert_eq!(it.collect::<Vec<_>>(), [Err(Garbled::Truncated)]);
         assert_eq!(parse_batch(b"B1234").err(), Some(Garbled::Truncated));
         assert_eq!(parse_batch(b"B12345678").err(), Some(Garbled::Truncated));
+        let mut no_log_word = frame.clone();
+        no_log_word.truncate(4 + 1 + 8 + 8 + 4 + 2);
+        assert_eq!(
+            parse_batch(&no_log_word[4..]).err(),
+            Some(Garbled::Truncated)
+        );
         assert_eq!(parse_batch(b"Z").err(), Some(Garbled::UnknownKind(b'Z')));
     }
 
@@ -282,6 +307,8 @@ mod tests {
         hello.extend_from_slice(&7_i64.to_le_bytes());
         assert_eq!(parse_record(&hello), Ok(Record::Hello(7)));
         assert_eq!(parse_record(b"Q"), Ok(Record::Panicked(None)));
+        assert_eq!(parse_record(b"L\x05\0\0\0"), Ok(Record::Logged(5)));
+        assert_eq!(parse_record(b"L\x05\0"), Err(Garbled::Truncated));
         assert_eq!(parse_record(b"O\x01\x02"), Ok(Record::Ok(&[1, 2])));
         assert_eq!(
             parse_record(b"Pboom"),
