@@ -334,8 +334,9 @@ impl Pool {
     }
 
     /// Runs `f` on every item and returns an iterator over the results **in the order they
-    /// complete** (Python's `imap_unordered(f, items)`), one per item. Every task is queued
-    /// before this returns. On a closed pool every item yields `Err(TaskError::Closed)`.
+    /// complete** (Python's `imap_unordered(f, items)`), one per item. The items go in chunks
+    /// as for [`map`](Pool::map), and a chunk's results arrive together when it is done, as
+    /// Python's do. Every task is queued before this returns. On a closed pool every item yields `Err(TaskError::Closed)`.
     ///
     /// ```no_run
     /// let pool = synclab::process::Pool::new(2).unwrap();
