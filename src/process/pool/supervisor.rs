@@ -17,7 +17,7 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::child::{self, WORKER_ROLE};
 use super::job::Job;
@@ -70,6 +70,12 @@ pub(super) struct Worker {
 }
 
 impl Worker {
+    /// Whether its result pipe is quiet, as it is between batches: no end-of-file (it died)
+    /// and no bytes (nothing was asked of it). One `poll`, no waiting.
+    fn idle_and_alive(&mut self) -> bool {
+        matches!(self.results.next(Some(Instant::now())), Ok(Next::TimedOut))
+    }
+
     /// A number for the next batch that uses the log: never 0, never the last one.
     fn next_log_batch(&mut self) -> u32 {
         self.log_batch = self.log_batch.checked_add(1).unwrap_or(1);
@@ -223,6 +229,13 @@ fn run_job(
                 }
             },
         };
+        if !w.idle_and_alive() {
+            // It died (or spoke) between batches, with no task of ours: the OOM killer, a
+            // stray `kill`. Replaced without blaming the task that would have gone next.
+            let dead = worker.take().expect("just matched");
+            shared.reap(slot, dead, true);
+            continue;
+        }
         let count = job.pending().min(shared.config.max_tasks - w.done);
         // With a task timeout each record must arrive as its task ends: down the pipe.
         let log_batch = match shared.config.task_timeout {
