@@ -115,7 +115,7 @@ mod robust_semaphore;
 mod semaphore;
 mod shareable;
 mod shared;
-mod sys;
+pub(crate) mod sys;
 mod wait_any;
 
 pub use byte_queue::ByteQueue;

@@ -45,7 +45,7 @@ fn shutdown_wakes_a_blocked_getter() {
     let q = Queue::<u8, 1>::new();
     std::thread::scope(|s| {
         let h = s.spawn(|| q.get());
-        while q.ring().getters.registered() == 0 {
+        while q.getters.asleep() == 0 {
             std::thread::yield_now();
         }
         q.shutdown();

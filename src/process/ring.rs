@@ -1,47 +1,10 @@
-//! The ring of a [`process::Queue`](super::Queue): `N` slots and the commit word, all read and
-//! written under the queue's lock; and the fault-injection hook of the tests.
+//! What the process queues share: how long a call may wait, the snooze before a sleep, the
+//! sleeper counts of the byte ring ([`Sleepers`]), and the fault-injection hook of the tests.
 
-use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
 
 use super::lock::SLICE;
-
-use super::Shareable;
-use crate::sync::{
-    AtomicBool, AtomicU32, AtomicU64,
-    Ordering::{Relaxed, Release},
-};
-
-/// The ring: everything here is read and written only under the queue's lock.
-#[repr(C)]
-pub(super) struct Ring<T, const N: usize> {
-    /// `head << 32 | len`, stored last by every put and get (the commit).
-    pub(super) state: AtomicU64,
-    /// Getters that may sleep on `not_empty`.
-    pub(super) getters: Sleepers,
-    /// Putters that may sleep on `not_full`.
-    pub(super) putters: Sleepers,
-    pub(super) shut: AtomicU32,
-    pub(super) slots: [MaybeUninit<T>; N],
-}
-
-// SAFETY: atomics and slots of a Shareable + Copy type: plain data, no Drop.
-unsafe impl<T: Shareable + Copy, const N: usize> Shareable for Ring<T, N> {}
-
-impl<T, const N: usize> Ring<T, N> {
-    pub(super) fn head_len(&self) -> (usize, usize) {
-        // Relaxed: we hold the lock, whose Acquire ordered this load after the last commit.
-        let s = self.state.load(Relaxed);
-        ((s >> 32) as usize, (s & 0xffff_ffff) as usize)
-    }
-
-    pub(super) fn commit(&self, head: usize, len: usize) {
-        // Release: the slot writes/reads before it cannot move after it, so a process that
-        // takes the lock over from us after a SIGKILL sees either the whole operation or none.
-        self.state
-            .store(((head as u64) << 32) | len as u64, Release);
-    }
-}
+use crate::sync::{AtomicBool, AtomicU32, Ordering::Relaxed};
 
 /// How long a blocking call may wait.
 #[derive(Clone, Copy)]
@@ -79,11 +42,16 @@ impl Patience {
 /// context switches, and the other side is usually about to move: ten producers that each
 /// yield a core to the consumer refill an empty ring within a few yields.
 pub(super) fn snooze_while(word: &AtomicU32, seen: u32) -> bool {
+    // Relaxed: only a hint; the decision is made again under the lock.
+    snooze_until(|| word.load(Relaxed) != seen)
+}
+
+/// The same, until `moved()` says the other side acted (the process queue watches a counter).
+pub(super) fn snooze_until(mut moved: impl FnMut() -> bool) -> bool {
     let mut backoff = crate::backoff::Backoff::new();
     while !backoff.is_completed() {
         backoff.snooze();
-        // Relaxed: only a hint; the decision is made again under the lock.
-        if word.load(Relaxed) != seen {
+        if moved() {
             return true;
         }
     }

@@ -13,7 +13,7 @@ use crate::futex::{self, WaitResult};
 
 /// Sleeps while `*word == expected` (see [`futex::wait`]).
 #[inline]
-pub(super) fn wait(word: &AtomicU32, expected: u32, deadline: Option<Instant>) -> WaitResult {
+pub(crate) fn wait(word: &AtomicU32, expected: u32, deadline: Option<Instant>) -> WaitResult {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     return futex::shared::wait(word, expected, deadline);
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -22,7 +22,7 @@ pub(super) fn wait(word: &AtomicU32, expected: u32, deadline: Option<Instant>) -
 
 /// Wakes one sleeper on `word`, in any process.
 #[inline]
-pub(super) fn wake_one(word: &AtomicU32) {
+pub(crate) fn wake_one(word: &AtomicU32) {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     futex::shared::wake_one(word);
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -31,7 +31,7 @@ pub(super) fn wake_one(word: &AtomicU32) {
 
 /// Wakes every sleeper on `word`, in any process.
 #[inline]
-pub(super) fn wake_all(word: &AtomicU32) {
+pub(crate) fn wake_all(word: &AtomicU32) {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     futex::shared::wake_all(word);
     #[cfg(not(any(target_os = "linux", target_os = "android")))]

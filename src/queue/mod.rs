@@ -27,7 +27,7 @@ mod list;
 mod locked;
 mod select;
 mod selectors;
-mod waiters;
+pub(crate) mod waiters;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

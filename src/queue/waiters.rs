@@ -82,7 +82,12 @@ impl<T> Deref for Padded<T> {
 }
 
 /// Threads asleep (or about to sleep) waiting for one condition, and the word they sleep on.
+///
+/// The same pair serves between processes (`process::Queue`, in shared memory: hence
+/// `repr(C)`) through the `_shared` methods, which sleep and wake on the shared futex instead
+/// of the private one; the handshake is the same.
 #[derive(Debug, Default)]
+#[repr(C)]
 pub(crate) struct Waiters {
     /// The futex word: a wake sequence number, bumped (wrapping) before every wake so that a
     /// waiter that loaded the old value cannot fall asleep after the wake. Its value means
@@ -135,7 +140,7 @@ impl Waiters {
 
     /// Deregisters: absorbs one `WOKEN` unit if there is one, else gives back one `ASLEEP`.
     #[cold]
-    fn leave(&self) {
+    pub(crate) fn leave(&self) {
         // Relaxed: the counts carry no data; each update is one atomic read-modify-write.
         let mut count = self.count.load(Relaxed);
         loop {
@@ -162,7 +167,7 @@ impl Waiters {
         loom_seq_cst_fence();
         // SeqCst: the notifier half of the Dekker pair; the store's SeqCst CAS comes before.
         if self.count.load(SeqCst) & ASLEEP_MASK != 0 {
-            self.claim(1);
+            self.claim(1, Futex::Private);
         }
     }
 
@@ -172,13 +177,13 @@ impl Waiters {
         loom_seq_cst_fence();
         // SeqCst: as in `notify_one`.
         if self.count.load(SeqCst) & ASLEEP_MASK != 0 {
-            self.claim(usize::MAX);
+            self.claim(usize::MAX, Futex::Private);
         }
     }
 
     /// Moves up to `n` units from `ASLEEP` to `WOKEN`, then bumps `seq` and wakes as many.
     #[cold]
-    fn claim(&self, n: usize) {
+    fn claim(&self, n: usize, futex: Futex) {
         // Relaxed: the SeqCst load in `notify_*` did the handshake; this only picks units.
         let mut count = self.count.load(Relaxed);
         let claimed = loop {
@@ -198,14 +203,81 @@ impl Waiters {
         };
         // Release: pairs with the Acquire load in `prepare`.
         self.seq.fetch_add(1, Release);
-        if claimed == 1 {
-            futex::wake_one(&self.seq);
-        } else {
-            futex::wake_all(&self.seq);
+        match (futex, claimed) {
+            (Futex::Private, 1) => {
+                futex::wake_one(&self.seq);
+            }
+            (Futex::Private, _) => {
+                futex::wake_all(&self.seq);
+            }
+            #[cfg(not(loom))]
+            (Futex::Shared, 1) => crate::process::sys::wake_one(&self.seq),
+            #[cfg(not(loom))]
+            (Futex::Shared, _) => crate::process::sys::wake_all(&self.seq),
         }
     }
 }
 // ANCHOR_END: handshake
+
+/// Which futex calls a [`Waiters`] sleeps and wakes with.
+#[derive(Clone, Copy)]
+enum Futex {
+    /// The threads of one process.
+    Private,
+    /// Any process that maps the word (`process::Queue`).
+    #[cfg(not(loom))]
+    Shared,
+}
+
+/// Between processes: the same handshake, on the shared futex (the pair lives in shared
+/// memory). A process killed while registered leaves its unit behind: at most one wake wasted
+/// per later sleep, never one missed, and the process queue's sleeps are bounded anyway.
+#[cfg(not(loom))]
+impl Waiters {
+    /// An empty pair, in a `const` (the process queue's constructor is one).
+    pub(crate) const fn new() -> Waiters {
+        Waiters {
+            seq: AtomicU32::new(0),
+            count: AtomicUsize::new(0),
+        }
+    }
+
+    /// Step 4 between processes.
+    #[inline]
+    pub(crate) fn sleep_shared(&self, seq: u32, deadline: Option<Instant>) {
+        crate::process::sys::wait(&self.seq, seq, deadline);
+        self.leave();
+    }
+
+    /// [`notify_one`](Waiters::notify_one) between processes.
+    #[inline]
+    pub(crate) fn notify_one_shared(&self) {
+        // SeqCst: as in `notify_one`.
+        if self.count.load(SeqCst) & ASLEEP_MASK != 0 {
+            self.claim(1, Futex::Shared);
+        }
+    }
+
+    /// [`notify_all`](Waiters::notify_all) between processes.
+    #[inline]
+    pub(crate) fn notify_all_shared(&self) {
+        // SeqCst: as in `notify_one`.
+        if self.count.load(SeqCst) & ASLEEP_MASK != 0 {
+            self.claim(usize::MAX, Futex::Shared);
+        }
+    }
+
+    /// The futex word, for a waiter that sleeps elsewhere (`process::wait_any`).
+    pub(crate) fn word(&self) -> &AtomicU32 {
+        &self.seq
+    }
+
+    /// Registered waiters not yet claimed (a test's look).
+    #[cfg(test)]
+    pub(crate) fn asleep(&self) -> usize {
+        self.count.load(Relaxed) & ASLEEP_MASK
+    }
+}
 
 /// Under loom only, a SeqCst fence before the notifier's SeqCst load of `count`.
 ///
