@@ -6,21 +6,12 @@
 
 mod common;
 
-use std::hash::{BuildHasher, RandomState};
-use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 use common::guarded;
-use synclab::process::{self, ByteQueue, Child, Command, Event, GetMessageError, Shared};
-
-fn spawn_child(test: &str, role: &str, share: impl FnOnce(&mut Command)) -> Child {
-    let mut cmd = Command::new(role);
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"]);
-    share(&mut cmd);
-    cmd.stdout(Stdio::null());
-    cmd.spawn().expect("spawn the child")
-}
+use common::kills::{KILL_IDS, KillLog, KillTally, kill_both, spawn_child};
+use synclab::process::{self, ByteQueue, Command, Event, GetMessageError, Shared};
 
 /// Message `id`: its id, then `id % 61` bytes that depend on the id, then a checksum byte. A
 /// torn message (half of one, half of another, or garbage) fails [`check`].
@@ -40,31 +31,6 @@ fn check(m: &[u8]) -> u32 {
     id
 }
 
-/// At most this many messages per round (the putter then waits to be killed).
-const IDS: usize = 16_384;
-
-/// What the children report: puts acknowledged, and which ids a getter took.
-struct Log {
-    /// Puts that returned `Ok` (message ids `0..acked`).
-    acked: AtomicU64,
-    /// Set by a getter that took an id twice.
-    duplicate: AtomicU64,
-    /// Bit `id`: a getter took message `id` (and said so).
-    taken: [AtomicU64; IDS / 64],
-}
-
-// SAFETY: atomics only: every bit pattern valid, no Drop, Sync.
-unsafe impl process::Shareable for Log {}
-
-fn mark(log: &Log, id: u32) -> bool {
-    let bit = 1u64 << (id % 64);
-    log.taken[id as usize / 64].fetch_or(bit, SeqCst) & bit != 0
-}
-
-fn random(n: u64) -> u64 {
-    RandomState::new().hash_one(n)
-}
-
 const KILL_TEST: &str = "children_killed_while_putting_and_getting_lose_no_acknowledged_message";
 
 #[test]
@@ -73,8 +39,8 @@ fn children_killed_while_putting_and_getting_lose_no_acknowledged_message() {
     match process::role().as_deref() {
         Some("putter") => {
             let q = ByteQueue::inherited(0).unwrap();
-            let log = Shared::<Log>::inherited(1).unwrap();
-            for id in 0..IDS as u32 {
+            let log = Shared::<KillLog>::inherited(1).unwrap();
+            for id in 0..KILL_IDS as u32 {
                 q.put(message(id)).unwrap();
                 log.acked.store(u64::from(id) + 1, SeqCst);
             }
@@ -83,10 +49,10 @@ fn children_killed_while_putting_and_getting_lose_no_acknowledged_message() {
         }
         Some("getter") => {
             let q = ByteQueue::inherited(0).unwrap();
-            let log = Shared::<Log>::inherited(1).unwrap();
+            let log = Shared::<KillLog>::inherited(1).unwrap();
             let mut buf = Vec::new();
             while q.get_into(&mut buf).is_ok() {
-                if mark(&log, check(&buf)) {
+                if log.mark(check(&buf).into()) {
                     log.duplicate.store(1, SeqCst);
                 }
             }
@@ -95,79 +61,32 @@ fn children_killed_while_putting_and_getting_lose_no_acknowledged_message() {
         _ => {}
     }
     guarded("killed_while_putting_and_getting", |status| {
-        let rounds: u64 = 200;
-        let (mut mid_stream, mut getter_losses) = (0, 0);
-        for round in 0..rounds {
+        let mut tally = KillTally::default();
+        for round in 0..200 {
             status.set("parent", format!("round {round}"));
             // A small ring: it fills and wraps many times a round, so kills land mid-record.
             let q = ByteQueue::new(256).unwrap();
-            let log = Shared::new(Log {
-                acked: AtomicU64::new(0),
-                duplicate: AtomicU64::new(0),
-                taken: std::array::from_fn(|_| AtomicU64::new(0)),
-            })
-            .unwrap();
+            let log = Shared::new(KillLog::new()).unwrap();
             let share = |c: &mut Command| {
                 c.share(q.region()).share(&log);
             };
-            let mut putter = spawn_child(KILL_TEST, "putter", share);
-            let mut getter = spawn_child(KILL_TEST, "getter", share);
-            // Kill once messages flow (starting a child takes milliseconds on a busy machine).
-            let started = std::time::Instant::now();
-            while log.acked.load(SeqCst) == 0 {
-                assert!(
-                    started.elapsed() < Duration::from_secs(20),
-                    "the putter never put"
-                );
-                std::thread::yield_now();
-            }
-            let r = random(round);
-            std::thread::sleep(Duration::from_micros(r % 3000));
-            // Half the rounds kill the getter first, while messages still stream to it.
-            let (first, second) = if r >> 40 & 1 == 0 {
-                (&mut putter, &mut getter)
-            } else {
-                (&mut getter, &mut putter)
-            };
-            first.kill().unwrap();
-            std::thread::sleep(Duration::from_micros((r >> 16) % 1000));
-            second.kill().unwrap();
-            assert!(!putter.join().unwrap().success());
-            assert!(!getter.join().unwrap().success());
-
+            let putter = spawn_child(KILL_TEST, "putter", share);
+            let getter = spawn_child(KILL_TEST, "getter", share);
+            kill_both(round, &log, putter, getter);
             // Drain what is left: every message whole, none twice.
             while let Ok(m) = q.try_get() {
-                assert!(!mark(&log, check(&m)), "round {round}: a message twice");
+                assert!(
+                    !log.mark(check(&m).into()),
+                    "round {round}: a message twice"
+                );
             }
-            assert_eq!(
-                log.duplicate.load(SeqCst),
-                0,
-                "round {round}: a getter got one twice"
-            );
-            let acked = log.acked.load(SeqCst) as usize;
-            let missing: Vec<usize> = (0..acked)
-                .filter(|&id| log.taken[id / 64].load(SeqCst) & (1 << (id % 64)) == 0)
-                .collect();
-            // The getter may have been killed after its get took a message and before it
-            // marked it: that one message is lost with it, as with any queue. No other.
-            assert!(
-                missing.len() <= 1,
-                "round {round}: acknowledged messages {missing:?} never arrived"
-            );
-            getter_losses += missing.len();
-            mid_stream += usize::from(acked > 0 && acked < IDS);
+            tally.check(round, &log);
             // No space was lost: the whole ring takes its largest message again.
             assert!(q.is_empty());
             q.try_put(vec![7u8; q.max_message()]).unwrap();
             assert_eq!(q.try_get().unwrap().len(), q.max_message());
         }
-        eprintln!(
-            "{rounds} rounds: {mid_stream} killed mid-stream, {getter_losses} in-flight gets lost"
-        );
-        assert!(
-            mid_stream as u64 > rounds / 2,
-            "the kills did not land while messages flowed"
-        );
+        tally.finish();
     });
 }
 

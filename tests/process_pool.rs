@@ -6,11 +6,14 @@
 #![cfg(all(target_os = "linux", feature = "serde"))]
 
 mod common;
+#[path = "common/pool_killer.rs"]
+mod pool_killer;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::guarded;
+use pool_killer::kill_workers;
 use serde::{Serialize, Serializer};
 use synclab::TaskError;
 use synclab::process::{Pool, PoolBuilder};
@@ -318,20 +321,7 @@ fn workers_killed_mid_task_repeatedly_cost_only_their_tasks() {
         let started = pool.workers_started();
         std::thread::scope(|s| {
             let results = pool.imap_unordered(0..200, slow_echo);
-            let killer = s.spawn(|| {
-                let mut killed = Vec::new();
-                for round in 0..KILLS {
-                    std::thread::sleep(Duration::from_millis(40));
-                    let pids = pool.pids();
-                    let Some(&victim) = pids.get(round % pids.len().max(1)) else {
-                        continue;
-                    };
-                    // SAFETY: `kill` only sends a signal, to a worker of this pool.
-                    unsafe { libc::kill(victim as libc::pid_t, libc::SIGKILL) };
-                    killed.push(victim);
-                }
-                killed
-            });
+            let killer = s.spawn(|| kill_workers(&pool, KILLS, Duration::from_millis(40)));
             let mut ok = Vec::new();
             let mut died = Vec::new();
             for r in results {

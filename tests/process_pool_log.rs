@@ -7,12 +7,15 @@
 #![cfg(all(target_os = "linux", feature = "serde"))]
 
 mod common;
+#[path = "common/pool_killer.rs"]
+mod pool_killer;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::time::Duration;
 
 use common::guarded;
+use pool_killer::kill_workers;
 use synclab::TaskError;
 use synclab::process::{Pool, Shared};
 
@@ -94,20 +97,7 @@ fn workers_killed_while_their_records_sit_in_the_log_run_no_task_twice() {
         let items: Vec<(String, u32)> = (0..TASKS as u32).map(|n| (name.clone(), n)).collect();
         std::thread::scope(|s| {
             let results = pool.imap_unordered(items, counted_run);
-            let killer = s.spawn(|| {
-                let mut killed = Vec::new();
-                for round in 0..KILLS {
-                    std::thread::sleep(Duration::from_millis(15));
-                    let pids = pool.pids();
-                    let Some(&victim) = pids.get(round % pids.len().max(1)) else {
-                        continue;
-                    };
-                    // SAFETY: `kill` only sends a signal, to a worker of this pool.
-                    unsafe { libc::kill(victim as libc::pid_t, libc::SIGKILL) };
-                    killed.push(victim);
-                }
-                killed
-            });
+            let killer = s.spawn(|| kill_workers(&pool, KILLS, Duration::from_millis(15)));
             let (mut ok, mut died) = (Vec::new(), Vec::new());
             for r in results {
                 match r {

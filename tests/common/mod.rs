@@ -2,6 +2,8 @@
 //! with a diagnostic instead of a hung CI job.
 #![allow(dead_code)]
 
+#[cfg(target_os = "linux")]
+pub mod kills;
 pub mod stress;
 
 use std::collections::BTreeMap;
