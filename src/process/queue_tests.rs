@@ -1,6 +1,7 @@
 //! Unit tests of `process::Queue` (in-process: threads, no shared region).
 
 use super::*;
+use crate::ShutDown;
 
 #[test]
 fn fifo_and_wraps_around() {
