@@ -12,7 +12,8 @@
 //! Groups (a FILTER is a substring of a name): `queue/{bounded,unbounded}/{spsc,2p2c,4p4c}`,
 //! `lock/uncontended`, `lock/contended{2,4,8}`, `cond/notify_no_waiter`, `event/pingpong`,
 //! `process_sem/{uncontended,4threads_2permits}` (the robust process semaphore ÷ the plain one).
-//! Environment: `ITEMS`, `ONLY`, `START`, `PIN`, `RAW` (tuning log, entries 8 and 9).
+//! Environment: `ITEMS`, `ONLY`, `START`, `PIN`, `RAW` (tuning log, entries 8 and 9); `BASE=name`
+//! makes that contender the one the ratios divide (`BASE=queued`: entry 17).
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -181,6 +182,14 @@ fn cases() -> Vec<Case> {
                 "std",
                 Box::new(|| lock_uncontended::<std::sync::Mutex<u64>>(LOCK_ITERS)),
             ),
+            (
+                "queued",
+                Box::new(|| lock_uncontended::<scratch::Queued>(LOCK_ITERS)),
+            ),
+            (
+                "parking_lot",
+                Box::new(|| lock_uncontended::<parking_lot::Mutex<u64>>(LOCK_ITERS)),
+            ),
         ],
     });
     for t in [2usize, 4, 8] {
@@ -204,6 +213,10 @@ fn cases() -> Vec<Case> {
                 (
                     "counted",
                     Box::new(move || lock_contended::<scratch::Counted>(t, CI)),
+                ),
+                (
+                    "queued",
+                    Box::new(move || lock_contended::<scratch::Queued>(t, CI)),
                 ),
             ],
         });
@@ -272,9 +285,17 @@ fn main() {
     }
     let stop = AtomicBool::new(false);
     let only = std::env::var("ONLY").ok();
+    let base = std::env::var("BASE").ok();
     for mut case in cases() {
         if let Some(o) = &only {
             case.contenders.retain(|(n, _)| n == o);
+        }
+        if let Some(b) = &base {
+            // The ratios are "first contender ÷ each other": put the named one first.
+            if let Some(i) = case.contenders.iter().position(|(n, _)| n == b) {
+                let c = case.contenders.remove(i);
+                case.contenders.insert(0, c);
+            }
         }
         if !filters.is_empty() && !filters.iter().any(|f| case.name.contains(f.as_str())) {
             continue;

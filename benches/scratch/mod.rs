@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 // ---------------------------------------------------------------- locks
 
 pub mod counted;
+pub mod queued;
+pub use queued::Queued;
 
 pub trait BenchLock: Sync + Default {
     fn incr(&self);
