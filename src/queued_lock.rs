@@ -18,17 +18,18 @@
 //! "someone is parked", and the unlock that empties the queue knows it and clears the bit, so
 //! newcomers spin and yield again instead of parking behind nobody.
 
+mod table;
+
+#[cfg(loom)]
 use std::cell::Cell;
 use std::ptr;
-#[cfg(not(loom))]
-use std::time::{Duration, Instant};
 
-use crate::RawLock;
 use crate::sync::{
     AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
-    UnsafeCell, spin_loop, thread, yield_now,
+    spin_loop, yield_now,
 };
+use table::{HANDED_OFF, Node, WOKEN, bucket};
 
 // ANCHOR: state
 const LOCKED_BIT: u32 = 0b01; // some thread holds the lock
@@ -60,188 +61,6 @@ pub struct QueuedLock {
     state: AtomicU32,
 }
 // ANCHOR_END: state
-
-/// What a parked thread finds in its node when it wakes (`Node::token`).
-const WAITING: u32 = 0; // still queued
-const WOKEN: u32 = 1; // dequeued; the lock was released: compete for it again
-const HANDED_OFF: u32 = 2; // dequeued; the lock was *not* released: it is ours now
-
-/// One parked thread, on its own stack. Queued while `token` is `WAITING`; the waker sets
-/// `token` last (after it cloned `thread`), and the owner may leave, freeing the node, as soon as
-/// it sees another value.
-struct Node {
-    /// The address of the lock word (a bucket serves many locks).
-    key: usize,
-    /// The next node in the bucket's FIFO; read and written only under the bucket lock.
-    next: Cell<*const Node>,
-    /// Whom to unpark: `Thread::unpark` sets that thread's own futex word, which the `Thread`
-    /// handle keeps alive, so the waker never touches a node that may be gone.
-    thread: thread::Thread,
-    token: AtomicU32,
-}
-
-/// The queue of one bucket: an intrusive FIFO of nodes, and the eventual-fairness clock.
-struct Queue {
-    head: *const Node,
-    tail: *const Node,
-    fair: Fairness,
-}
-
-/// One bucket of the table, on its own 128 bytes (two cache lines, as in `fallback.rs`).
-#[repr(align(128))]
-struct Bucket {
-    lock: RawLock,
-    queue: UnsafeCell<Queue>,
-}
-
-// SAFETY: the raw pointers in `queue` are read and written only with `lock` held, and each
-// points to a node whose thread stays parked (its frame alive) until it is dequeued.
-unsafe impl Sync for Bucket {}
-
-const BUCKETS: usize = 64;
-
-#[cfg(not(loom))]
-static TABLE: [Bucket; BUCKETS] = [const { Bucket::new() }; BUCKETS];
-#[cfg(loom)]
-loom::lazy_static! {
-    static ref TABLE: Vec<Bucket> = (0..BUCKETS).map(|_| Bucket::new()).collect();
-}
-
-/// The bucket of a lock: Fibonacci hashing of its address, as in `fallback.rs`.
-fn bucket(key: usize) -> &'static Bucket {
-    const BITS: u32 = BUCKETS.trailing_zeros();
-    let hash = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BITS);
-    &TABLE[hash as usize]
-}
-
-impl Bucket {
-    crate::sync::loom_const_fn! {
-        fn new() -> Bucket {
-            Bucket {
-                lock: RawLock::new(),
-                queue: UnsafeCell::new(Queue {
-                    head: ptr::null(),
-                    tail: ptr::null(),
-                    fair: Fairness::new(),
-                }),
-            }
-        }
-    }
-
-    /// Runs `f` on the queue.
-    ///
-    /// # Safety
-    ///
-    /// The caller holds `self.lock`.
-    unsafe fn with_queue<R>(&self, f: impl FnOnce(&mut Queue) -> R) -> R {
-        // SAFETY: the bucket lock (held, by the contract) makes this the only access.
-        self.queue.with_mut(|q| f(unsafe { &mut *q }))
-    }
-}
-
-impl Queue {
-    /// Appends `node`.
-    ///
-    /// # Safety
-    ///
-    /// The bucket lock is held, and `node` stays alive and in place until it is dequeued.
-    unsafe fn push(&mut self, node: *const Node) {
-        // SAFETY: `node` is alive (the contract), and so is `tail`, which is queued.
-        unsafe {
-            (*node).next.set(ptr::null());
-            if self.tail.is_null() {
-                self.head = node;
-            } else {
-                (*self.tail).next.set(node);
-            }
-        }
-        self.tail = node;
-    }
-
-    /// Takes the first node for `key` out of the queue; also says whether another remains.
-    ///
-    /// # Safety
-    ///
-    /// The bucket lock is held (so every queued node is alive).
-    unsafe fn remove_first(&mut self, key: usize) -> (Option<*const Node>, bool) {
-        let (mut prev, mut cur): (*const Node, _) = (ptr::null(), self.head);
-        // SAFETY: every node reached from `head` is queued, and queued nodes stay alive until
-        // dequeued, which only the bucket lock's holder (the caller) does.
-        unsafe {
-            while !cur.is_null() {
-                let next = (*cur).next.get();
-                if (*cur).key == key {
-                    if prev.is_null() {
-                        self.head = next;
-                    } else {
-                        (*prev).next.set(next);
-                    }
-                    if self.tail == cur {
-                        self.tail = prev;
-                    }
-                    let mut scan = next;
-                    while !scan.is_null() && (*scan).key != key {
-                        scan = (*scan).next.get();
-                    }
-                    return (Some(cur), !scan.is_null());
-                }
-                (prev, cur) = (cur, next);
-            }
-        }
-        (None, false)
-    }
-}
-
-// ANCHOR: fairness
-/// Eventual fairness, parking_lot's: an unlock that wakes a thread hands it the lock directly
-/// (instead of letting a running thread barge in first) when its bucket's timer has expired; the
-/// timer is then re-armed 0–1 ms ahead (a random delay, so that two locks do not fall in step).
-#[cfg(not(loom))]
-struct Fairness {
-    due: Option<Instant>,
-    seed: u32,
-}
-
-#[cfg(not(loom))]
-impl Fairness {
-    const fn new() -> Self {
-        Fairness {
-            due: None,
-            seed: 0x9E37_79B9,
-        }
-    }
-
-    fn due(&mut self) -> bool {
-        let now = Instant::now();
-        if self.due.is_some_and(|due| now < due) {
-            return false;
-        }
-        // xorshift32: cheap, and good enough to spread the deadlines.
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 17;
-        self.seed ^= self.seed << 5;
-        let first = self.due.is_none();
-        self.due = Some(now + Duration::from_nanos(u64::from(self.seed % 1_000_000)));
-        !first
-    }
-}
-// ANCHOR_END: fairness
-
-/// Under loom (no clock), every other wake is a hand-off, so the models explore both.
-#[cfg(loom)]
-struct Fairness(bool);
-
-#[cfg(loom)]
-impl Fairness {
-    fn new() -> Self {
-        Fairness(false)
-    }
-
-    fn due(&mut self) -> bool {
-        self.0 = !self.0;
-        self.0
-    }
-}
 
 // ANCHOR: spin_wait
 /// parking_lot's `SpinWait`: rounds of 2, 4 and 8 `PAUSE`s, then yields, 10 steps in all; then
@@ -408,12 +227,7 @@ impl QueuedLock {
     fn park(&self) -> u32 {
         let key = self.key();
         let bucket = bucket(key);
-        let node = Node {
-            key,
-            next: Cell::new(ptr::null()),
-            thread: thread::current(),
-            token: AtomicU32::new(WAITING),
-        };
+        let node = Node::new(key);
         bucket.lock.lock();
         // Relaxed: the bucket lock orders this load after every store an unlock made under it.
         if self.state.load(Relaxed) != LOCKED_BIT | PARKED_BIT {
@@ -432,7 +246,7 @@ impl QueuedLock {
             // Acquire: pairs with the Release store of the token in `unlock_slow`, so that a
             // hand-off brings the previous holder's writes with it.
             match node.token.load(Acquire) {
-                WAITING => thread::park(), // may return spuriously: look again
+                table::WAITING => node.parker.park(), // may return early: look again
                 token => return token,
             }
         }
@@ -468,12 +282,12 @@ impl QueuedLock {
         };
         // SAFETY: `node` was queued until just now, so its thread is still parked on it and it
         // is alive until the token store below; after that it is not touched again.
-        let thread = unsafe { (*node).thread.clone() };
+        let parker = unsafe { (*node).parker.clone() };
         // SAFETY: as above. Release: pairs with the Acquire load in `park`.
         unsafe { (*node).token.store(token, Release) };
         // SAFETY: taken above.
         unsafe { bucket.lock.unlock() };
-        thread.unpark();
+        parker.unpark();
     }
     // ANCHOR_END: unlock_slow
 }
@@ -513,35 +327,5 @@ mod tests {
         // SAFETY: held.
         unsafe { l.unlock_fair() };
         assert_eq!(l.state.load(Relaxed), 0);
-    }
-
-    #[test]
-    fn queue_is_fifo_per_key() {
-        let nodes: Vec<Node> = [1, 2, 1, 3]
-            .map(|key| Node {
-                key,
-                next: Cell::new(ptr::null()),
-                thread: thread::current(),
-                token: AtomicU32::new(WAITING),
-            })
-            .into();
-        let mut q = Queue {
-            head: ptr::null(),
-            tail: ptr::null(),
-            fair: Fairness::new(),
-        };
-        // SAFETY: `nodes` outlives `q`'s use, and nothing else sees `q`.
-        unsafe {
-            for n in &nodes {
-                q.push(n);
-            }
-            assert_eq!(q.remove_first(1), (Some(&nodes[0] as *const Node), true));
-            assert_eq!(q.remove_first(3), (Some(&nodes[3] as *const Node), false));
-            assert_eq!(q.tail, &nodes[2] as *const Node);
-            assert_eq!(q.remove_first(1), (Some(&nodes[2] as *const Node), false));
-            assert_eq!(q.remove_first(1), (None, false));
-            assert_eq!(q.remove_first(2), (Some(&nodes[1] as *const Node), false));
-            assert!(q.head.is_null() && q.tail.is_null());
-        }
     }
 }

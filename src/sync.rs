@@ -31,8 +31,7 @@ pub(crate) use std::sync::Arc;
 #[cfg(loom)]
 pub(crate) use loom::sync::Arc;
 
-/// The threads the crate starts itself (the timer thread, the pool's workers), and `park` /
-/// `Thread::unpark` for the prototype queued lock (`queued_lock.rs`).
+/// The threads the crate starts itself (the timer thread, the pool's workers).
 ///
 /// loom's `thread` module mirrors the parts of std's used here (`Builder` with `name`, a
 /// `JoinHandle` whose `thread().id()` compares with `current().id()`), so the call sites are
@@ -40,10 +39,10 @@ pub(crate) use loom::sync::Arc;
 /// the others, and a thread left asleep when the model ends is reported as a deadlock.
 pub(crate) mod thread {
     #[cfg(not(loom))]
-    pub(crate) use std::thread::{Builder, JoinHandle, Thread, current, park};
+    pub(crate) use std::thread::{Builder, JoinHandle, current};
 
     #[cfg(loom)]
-    pub(crate) use loom::thread::{Builder, JoinHandle, Thread, current, park};
+    pub(crate) use loom::thread::{Builder, JoinHandle, current};
 }
 
 /// A hint to the CPU that we are in a spin loop (`PAUSE` on x86).
