@@ -1,13 +1,16 @@
 //! A prototype for issue 14: a raw lock whose waiters park in a queue *off* the lock word, keyed
-//! by the lock's address, with a direct hand-off. Not part of the API (`#[doc(hidden)]`): it is
+//! by the lock's address, with a direct hand-off on request (`unlock_fair`). Not part of the API (`#[doc(hidden)]`): it is
 //! in the library only so that loom can check it (`tests/loom_queued_lock.rs`);
 //! `benches/scratch/queued.rs` measures it against [`RawLock`](crate::RawLock), and the tuning
 //! log (entry 17) has the figures.
 //!
 //! The design is parking_lot's `RawMutex` over `parking_lot_core` (itself WebKit's
-//! `WTF::ParkingLot`): two bits in the lock word, LOCKED and PARKED, and the parked threads in
-//! a global table of buckets. What differs from parking_lot: the table is fixed (64 buckets, as
-//! in the portable futex backend, `src/futex/fallback.rs`), a bucket is guarded by synclab's own
+//! `WTF::ParkingLot`), as of parking_lot 0.13: two bits in the lock word, LOCKED and PARKED, the
+//! parked threads in a global table of buckets, and an `unlock` that frees the lock *before* it
+//! looks for a thread to wake (0.13's change, "deferring waking up parked threads until after
+//! the lock is released"; 0.13 also dropped the automatic hand-off every ~0.5 ms, keeping only
+//! `unlock_fair`). What differs from parking_lot: the table is fixed (64 buckets, as in the
+//! portable futex backend, `src/futex/fallback.rs`), a bucket is guarded by synclab's own
 //! [`RawLock`](crate::RawLock) (parking_lot needs its `WordLock` because it has no futex to
 //! build on), and the queue node lives on the parked thread's stack.
 //!
@@ -29,7 +32,7 @@ use crate::sync::{
     Ordering::{Acquire, Relaxed, Release},
     spin_loop, yield_now,
 };
-use table::{HANDED_OFF, Node, WOKEN, bucket};
+use table::{Bucket, HANDED_OFF, Node, WOKEN, bucket};
 
 // ANCHOR: state
 const LOCKED_BIT: u32 = 0b01; // some thread holds the lock
@@ -42,9 +45,9 @@ const PARKED_BIT: u32 = 0b10; // some thread is (or is about to be) parked on th
 /// | `PARKED_BIT` | `LOCKED_BIT` | meaning | `lock` does | `unlock` does |
 /// |---|---|---|---|---|
 /// | 0 | 0 | free, nobody parked | CAS → `LOCKED`, done | — |
-/// | 0 | 1 | held, nobody parked | spin and yield; then set `PARKED`, park | CAS → 0, no syscall |
-/// | 1 | 1 | held, threads parked (or about to) | park | bucket: dequeue one, wake it |
-/// | 1 | 0 | free, threads parked: a woken one is on its way | barge: CAS → `+LOCKED` | — |
+/// | 0 | 1 | held, nobody parked | spin and yield; then set `PARKED`, park | `-LOCKED` → 0, no syscall |
+/// | 1 | 1 | held, threads parked (or about to) | park | `-LOCKED`; bucket: dequeue one, wake it |
+/// | 1 | 0 | free, threads parked (an unlock is waking one) | barge: CAS → `+LOCKED` | — |
 ///
 /// Invariants (no lost wakeup):
 ///
@@ -53,18 +56,19 @@ const PARKED_BIT: u32 = 0b10; // some thread is (or is about to be) parked on th
 /// 2. `PARKED_BIT` is cleared only by an unlock, with the bucket lock held, when the queue holds
 ///    no other thread for this lock.
 ///
-/// So while anyone is queued, `PARKED` is set; while `PARKED` is set, `unlock`'s fast CAS
-/// (`LOCKED → 0`) fails and the slow path looks at the queue under the bucket lock. A waiter that
-/// set `PARKED` but has not queued yet is safe too: if the unlock takes the bucket lock first it
-/// finds nobody and stores 0, and the waiter's check under the bucket lock then fails.
+/// So while anyone is queued, `PARKED` is set, and every `unlock` that frees the lock sees it
+/// (in the value its `fetch_sub` returns) and looks at the queue under the bucket lock. A waiter
+/// that set `PARKED` but has not queued yet is safe too: if the unlock takes the bucket lock
+/// first it finds nobody and clears `PARKED`, and the waiter's check under the bucket lock then
+/// fails, so it retries instead of sleeping.
 pub struct QueuedLock {
     state: AtomicU32,
 }
 // ANCHOR_END: state
 
 // ANCHOR: spin_wait
-/// parking_lot's `SpinWait`: rounds of 2, 4 and 8 `PAUSE`s, then yields, 10 steps in all; then
-/// park. Only while nobody is parked (a newcomer would only queue behind the parked ones).
+/// parking_lot's `SpinWait` (0.13): rounds of 1, 2 and 4 `PAUSE`s, then yields, 10 steps in all;
+/// then park. Only while nobody is parked (a newcomer would only queue behind the parked ones).
 #[derive(Default)]
 struct SpinWait {
     step: u32,
@@ -82,7 +86,7 @@ impl SpinWait {
         }
         self.step += 1;
         if self.step <= Self::PAUSE_ROUNDS {
-            for _ in 0..1u32 << self.step {
+            for _ in 0..1u32 << (self.step - 1) {
                 spin_loop();
             }
         } else {
@@ -115,21 +119,18 @@ impl QueuedLock {
         }
     }
 
-    /// Releases the lock; a parked thread, if any, is woken to compete for it again (or, about
-    /// every 0.5 ms, handed the lock directly).
+    /// Releases the lock at once; then, if threads are parked, wakes one to compete for it.
     ///
     /// # Safety
     ///
     /// The caller holds the lock.
     #[inline]
     pub unsafe fn unlock(&self) {
-        // Release: publishes the critical section to the next Acquire of the lock.
-        if self
-            .state
-            .compare_exchange(LOCKED_BIT, 0, Release, Relaxed)
-            .is_err()
-        {
-            self.unlock_slow(false);
+        // Release: publishes the critical section to the next Acquire of the lock. The lock is
+        // free from this instruction on, parked threads or not (parking_lot 0.13's unlock): a
+        // running thread can take it while this one is still busy with the queue.
+        if self.state.fetch_sub(LOCKED_BIT, Release) & PARKED_BIT != 0 {
+            self.unlock_slow();
         }
     }
     // ANCHOR_END: fast_path
@@ -147,7 +148,7 @@ impl QueuedLock {
             .compare_exchange(LOCKED_BIT, 0, Release, Relaxed)
             .is_err()
         {
-            self.unlock_slow(true);
+            self.unlock_fair_slow();
         }
     }
 
@@ -254,42 +255,72 @@ impl QueuedLock {
     // ANCHOR_END: park
 
     // ANCHOR: unlock_slow
+    /// The rest of `unlock` when threads were parked: the lock is already free.
     #[cold]
-    fn unlock_slow(&self, force_fair: bool) {
+    fn unlock_slow(&self) {
         let bucket = bucket(self.key());
         bucket.lock.lock();
         // SAFETY: the bucket lock is held.
         let (node, more) = unsafe { bucket.with_queue(|q| q.remove_first(self.key())) };
+        if !more {
+            // The last one (or nobody yet: a waiter that set PARKED but has not queued sees the
+            // bit gone under the bucket lock and retries). `fetch_and`, not a store: another
+            // thread may hold the lock by now. Relaxed: the bucket lock orders it for parkers.
+            self.state.fetch_and(!PARKED_BIT, Relaxed);
+        }
+        match node {
+            // SAFETY: the bucket lock is held, and `node` was just dequeued.
+            Some(node) => unsafe { wake(bucket, node, WOKEN) },
+            // SAFETY: taken above.
+            None => unsafe { bucket.lock.unlock() },
+        }
+    }
+
+    /// The rest of `unlock_fair` when threads are parked: the lock is still held.
+    #[cold]
+    fn unlock_fair_slow(&self) {
+        let bucket = bucket(self.key());
+        bucket.lock.lock();
+        // SAFETY: the bucket lock is held.
+        let (node, more) = unsafe { bucket.with_queue(|q| q.remove_first(self.key())) };
+        // Read-modify-writes, not parking_lot's plain stores (which are sound: we hold the lock,
+        // and a waiter setting PARKED meanwhile re-checks under the bucket lock). loom 0.7,
+        // though, let this thread read back a value older than its own plain store here
+        // ("stored 0, read 3") and then reported a deadlock; the RMWs cost the same on a path
+        // that wakes a thread anyway.
         let Some(node) = node else {
-            // A waiter set PARKED but has not queued: it will see 0 under the bucket lock and
-            // retry. Release: as in `unlock`.
-            self.state.store(0, Release);
+            // Nobody queued yet (see `unlock_slow`). Release: as in `unlock`.
+            self.state.fetch_and(!(LOCKED_BIT | PARKED_BIT), Release);
             // SAFETY: taken above.
             return unsafe { bucket.lock.unlock() };
         };
-        // SAFETY: the bucket lock is held.
-        let token = if force_fair || unsafe { bucket.with_queue(|q| q.fair.due()) } {
-            // Hand-off: the lock stays LOCKED and passes to the woken thread, which gets our
-            // writes through the token (Release below). PARKED stays set if others remain.
-            if !more {
-                self.state.store(LOCKED_BIT, Relaxed);
-            }
-            HANDED_OFF
-        } else {
-            // Release: as in `unlock`. PARKED stays set while others are queued.
-            self.state.store(if more { PARKED_BIT } else { 0 }, Release);
-            WOKEN
-        };
-        // SAFETY: `node` was queued until just now, so its thread is still parked on it and it
-        // is alive until the token store below; after that it is not touched again.
-        let parker = unsafe { (*node).parker.clone() };
-        // SAFETY: as above. Release: pairs with the Acquire load in `park`.
-        unsafe { (*node).token.store(token, Release) };
-        // SAFETY: taken above.
-        unsafe { bucket.lock.unlock() };
-        parker.unpark();
+        if !more {
+            // LOCKED stays set. Relaxed: the bucket lock orders it for parkers.
+            self.state.fetch_and(!PARKED_BIT, Relaxed);
+        }
+        // The lock stays LOCKED and passes to the woken thread, which gets our writes through
+        // the token's Release.
+        // SAFETY: the bucket lock is held, and `node` was just dequeued.
+        unsafe { wake(bucket, node, HANDED_OFF) };
     }
     // ANCHOR_END: unlock_slow
+}
+
+/// Gives a dequeued node its token, releases the bucket, and wakes the node's thread.
+///
+/// # Safety
+///
+/// `bucket.lock` is held, and `node` has just been taken out of its queue (so it is alive, and
+/// its thread is parked on it or about to look at its token).
+unsafe fn wake(bucket: &Bucket, node: *const Node, token: u32) {
+    // SAFETY: `node` is alive until the token store below (its thread leaves only after seeing
+    // a token); after that store it is not touched again.
+    let parker = unsafe { (*node).parker.clone() };
+    // SAFETY: as above. Release: pairs with the Acquire load in `park`.
+    unsafe { (*node).token.store(token, Release) };
+    // SAFETY: held, by the contract.
+    unsafe { bucket.lock.unlock() };
+    parker.unpark();
 }
 
 impl Default for QueuedLock {

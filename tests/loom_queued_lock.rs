@@ -5,7 +5,7 @@
 //!
 //! The protected counter is a loom `UnsafeCell`, so loom also checks that every access to it
 //! happens-after the previous holder's: through the lock word's Release/Acquire on a plain
-//! unlock, through the node's token on a hand-off (under loom every other wake is a hand-off).
+//! unlock, through the node's token on `unlock_fair`'s hand-off.
 //! A lost wakeup leaves a thread parked forever, which loom reports as a deadlock.
 #![cfg(loom)]
 
@@ -66,14 +66,14 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
     assert!(loom_parks() > 0, "no execution of this model ever parked");
 }
 
-#[test]
-fn three_threads_count_exactly() {
-    model(|| {
+/// Two threads and the main one add 1, 2 and 4; `fair` picks the unlock of the two.
+fn three_threads(fair: bool) {
+    model(move || {
         let c = Arc::new(Counter::default());
         let handles: Vec<_> = (0..2)
             .map(|i| {
                 let c = c.clone();
-                thread::spawn(move || c.add(1 << i, false))
+                thread::spawn(move || c.add(1 << i, fair))
             })
             .collect();
         c.add(4, false);
@@ -82,6 +82,17 @@ fn three_threads_count_exactly() {
         }
         assert_eq!(c.get(), 7);
     });
+}
+
+#[test]
+fn three_threads_count_exactly() {
+    three_threads(false);
+}
+
+/// A hand-off with a third thread around, which must not find the lock free meanwhile.
+#[test]
+fn three_threads_with_hand_offs_count_exactly() {
+    three_threads(true);
 }
 
 #[test]

@@ -5,8 +5,6 @@
 
 use std::cell::Cell;
 use std::ptr;
-#[cfg(not(loom))]
-use std::time::{Duration, Instant};
 
 use crate::RawLock;
 use crate::sync::{AtomicU32, UnsafeCell};
@@ -86,11 +84,10 @@ impl Parker {
     }
 }
 
-/// The queue of one bucket: an intrusive FIFO of nodes, and the eventual-fairness timer.
+/// The queue of one bucket: an intrusive FIFO of nodes.
 pub(super) struct Queue {
     head: *const Node,
     tail: *const Node,
-    pub(super) fair: Fairness,
 }
 
 /// One bucket, on its own 128 bytes (two cache lines, as in `src/futex/fallback.rs`).
@@ -139,9 +136,10 @@ impl Bucket {
 }
 
 impl Queue {
-    crate::sync::loom_const_fn! {
-        fn new() -> Queue {
-            Queue { head: ptr::null(), tail: ptr::null(), fair: Fairness::new() }
+    const fn new() -> Queue {
+        Queue {
+            head: ptr::null(),
+            tail: ptr::null(),
         }
     }
 
@@ -194,58 +192,6 @@ impl Queue {
             }
         }
         (None, false)
-    }
-}
-
-// ANCHOR: fairness
-/// Eventual fairness, parking_lot's: an unlock that wakes a thread hands it the lock directly
-/// (instead of letting a running thread barge in first) when its bucket's timer has expired; the
-/// timer is then re-armed 0–1 ms ahead (a random delay, so that two locks do not fall in step).
-#[cfg(not(loom))]
-pub(super) struct Fairness {
-    due: Option<Instant>,
-    seed: u32,
-}
-
-#[cfg(not(loom))]
-impl Fairness {
-    const fn new() -> Self {
-        Fairness {
-            due: None,
-            seed: 0x9E37_79B9,
-        }
-    }
-
-    /// `true` if this wake should be a hand-off.
-    pub(super) fn due(&mut self) -> bool {
-        let now = Instant::now();
-        if self.due.is_some_and(|due| now < due) {
-            return false;
-        }
-        // xorshift32: cheap, and good enough to spread the deadlines.
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 17;
-        self.seed ^= self.seed << 5;
-        let first = self.due.is_none();
-        self.due = Some(now + Duration::from_nanos(u64::from(self.seed % 1_000_000)));
-        !first
-    }
-}
-// ANCHOR_END: fairness
-
-/// Under loom (no clock), every other wake is a hand-off, so the models explore both.
-#[cfg(loom)]
-pub(super) struct Fairness(bool);
-
-#[cfg(loom)]
-impl Fairness {
-    fn new() -> Self {
-        Fairness(false)
-    }
-
-    pub(super) fn due(&mut self) -> bool {
-        self.0 = !self.0;
-        self.0
     }
 }
 
