@@ -8,7 +8,7 @@ use std::cell::UnsafeCell;
 
 use synclab::queued_lock::QueuedLock;
 
-use super::BenchLock;
+use super::{BenchLock, busy};
 
 // ANCHOR: queued
 /// A `u64` behind a [`QueuedLock`], as `synclab::Lock<u64>` is behind a `RawLock`.
@@ -20,12 +20,13 @@ unsafe impl Sync for Queued {}
 
 impl BenchLock for Queued {
     #[inline]
-    fn incr(&self) {
+    fn incr(&self, rounds: u32) {
         self.0.lock();
         // SAFETY: the lock is held, so this is the only access to the `u64`; and this thread
         // holds the lock it releases.
         unsafe {
             *self.1.get() += 1;
+            busy(&mut *self.1.get(), rounds);
             self.0.unlock();
         }
     }
