@@ -10,10 +10,9 @@
 //! looks for a thread to wake (0.13's change, "deferring waking up parked threads until after
 //! the lock is released"; 0.13 also dropped the automatic hand-off every ~0.5 ms, keeping only
 //! `unlock_fair`). What differs from parking_lot: the table is fixed (64 buckets, as in the
-//! portable futex backend, `src/futex/fallback.rs`), a bucket is guarded by a lock that spins and yields
-//! but never sleeps (parking_lot's `WordLock` parks in a queue of its own; synclab's three-state
-//! `RawLock`, tried first, made a system call per bucket unlock once contended), and the queue
-//! node lives on the parked thread's stack.
+//! portable futex backend, `src/futex/fallback.rs`), a bucket is guarded by synclab's own
+//! [`RawLock`](crate::RawLock) (parking_lot needs its `WordLock` because it has no futex to
+//! build on), and the queue node lives on the parked thread's stack.
 //!
 //! Why the queue, after the three-state word and the counted word (tuning log, 13 and 15): a
 //! waiter that sleeps on the *lock word* is disturbed by every change to it, so a word that

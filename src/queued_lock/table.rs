@@ -1,17 +1,13 @@
 //! The parking table of the queued lock: a fixed array of buckets keyed by a lock's address,
-//! each a [`BucketLock`] over an intrusive FIFO of the threads parked on the locks that hash there
+//! each a [`RawLock`] over an intrusive FIFO of the threads parked on the locks that hash there
 //! (parking_lot's `parking_lot_core`, which grows its table with the thread count; a fixed table
 //! is simpler, and two locks that share a bucket only cost a longer scan).
 
 use std::cell::Cell;
 use std::ptr;
 
+use crate::RawLock;
 use crate::sync::{AtomicU32, UnsafeCell};
-#[cfg(not(loom))]
-use crate::sync::{
-    Ordering::{Acquire, Relaxed, Release},
-    spin_loop, yield_now,
-};
 
 /// What a parked thread finds in its node's `token` (the unlock that dequeues it writes it).
 pub(super) const WAITING: u32 = 0; // still queued
@@ -88,86 +84,6 @@ impl Parker {
     }
 }
 
-// ANCHOR: bucket_lock
-/// The lock of a bucket: test-and-test-and-set, a few `PAUSE`s, then `yield_now` until free.
-///
-/// It never sleeps: a bucket is held for a handful of pointer operations, by a thread that
-/// blocks on nothing inside, so the only long wait is for a holder that was preempted, and a
-/// yield gives it the core back. (The first version used synclab's three-state `RawLock` here,
-/// and it had the three-state word's fault: once contended, its `CONTENDED` state stayed set,
-/// and every bucket unlock made a `futex_wake`. With 4 threads and a long critical section the
-/// queued lock made 19 000–23 000 `futex` calls per run with it, 12 000–13 000 without,
-/// and went from 1.2× to 0.8× parking_lot: tuning log, entry 17. parking_lot's `WordLock`
-/// spins, then parks in a queue of its own.)
-///
-/// | `0` free | `1` held |
-#[cfg(not(loom))]
-pub(super) struct BucketLock(AtomicU32);
-
-#[cfg(not(loom))]
-impl BucketLock {
-    /// `PAUSE` rounds (1, 2, 4, 8) before the waiter starts yielding.
-    const SPIN_ROUNDS: u32 = 4;
-
-    crate::sync::loom_const_fn! {
-        fn new() -> BucketLock {
-            BucketLock(AtomicU32::new(0))
-        }
-    }
-
-    pub(super) fn lock(&self) {
-        let mut round = 0;
-        // Relaxed load first: waiters read the line and do not pull it away from the holder.
-        // Acquire swap: pairs with the Release store in `unlock`, so the queue's last state is
-        // visible to the next holder.
-        while self.0.load(Relaxed) != 0 || self.0.swap(1, Acquire) != 0 {
-            if round < Self::SPIN_ROUNDS {
-                for _ in 0..1u32 << round {
-                    spin_loop();
-                }
-                round += 1;
-            } else {
-                yield_now();
-            }
-        }
-    }
-
-    /// # Safety
-    ///
-    /// The caller holds the lock.
-    pub(super) unsafe fn unlock(&self) {
-        // Release: publishes the queue's changes to the next `lock`.
-        self.0.store(0, Release);
-    }
-}
-// ANCHOR_END: bucket_lock
-
-/// Under loom the bucket lock is synclab's `RawLock` (checked by its own models): a lock that
-/// never sleeps is a spin loop, whose every round is a branch for loom, and the models of the
-/// queued lock then exceed loom's branch limit. What they check, the queue protocol, only needs
-/// the bucket lock to exclude.
-#[cfg(loom)]
-pub(super) struct BucketLock(crate::RawLock);
-
-#[cfg(loom)]
-impl BucketLock {
-    fn new() -> BucketLock {
-        BucketLock(crate::RawLock::new())
-    }
-
-    pub(super) fn lock(&self) {
-        self.0.lock();
-    }
-
-    /// # Safety
-    ///
-    /// The caller holds the lock.
-    pub(super) unsafe fn unlock(&self) {
-        // SAFETY: held, by the contract.
-        unsafe { self.0.unlock() };
-    }
-}
-
 /// The queue of one bucket: an intrusive FIFO of nodes.
 pub(super) struct Queue {
     head: *const Node,
@@ -175,9 +91,16 @@ pub(super) struct Queue {
 }
 
 /// One bucket, on its own 128 bytes (two cache lines, as in `src/futex/fallback.rs`).
+///
+/// Its lock is synclab's three-state `RawLock`. Once contended, that lock makes a `futex_wake`
+/// per unlock until one finds nobody asleep, and the queued lock made 19 000–23 000 `futex`
+/// calls per run with 4 threads and a long critical section (parking_lot: 11 000–16 000). A
+/// bucket lock that spins and yields but never sleeps cut that to 12 000–13 000, but was no
+/// faster in an interleaved A/B (its time ÷ this one's 0.98–1.13, medians of 13 runs), so the
+/// lock that can sleep stayed (tuning log, entry 17).
 #[repr(align(128))]
 pub(super) struct Bucket {
-    pub(super) lock: BucketLock,
+    pub(super) lock: RawLock,
     queue: UnsafeCell<Queue>,
 }
 
@@ -204,7 +127,7 @@ pub(super) fn bucket(key: usize) -> &'static Bucket {
 impl Bucket {
     crate::sync::loom_const_fn! {
         fn new() -> Bucket {
-            Bucket { lock: BucketLock::new(), queue: UnsafeCell::new(Queue::new()) }
+            Bucket { lock: RawLock::new(), queue: UnsafeCell::new(Queue::new()) }
         }
     }
 
