@@ -76,12 +76,12 @@ struct SpinWait {
 
 impl SpinWait {
     const PAUSE_ROUNDS: u32 = 3;
-    /// Under loom none: a spinning model would never reach the park (see `backoff::SPIN_LIMIT`).
-    const STEPS: u32 = if cfg!(loom) { 0 } else { 10 };
+    const STEPS: u32 = 10;
 
-    /// One step; `false` once the caller should park instead.
+    /// One step; `false` once the caller should park instead (under loom at once: a spinning
+    /// model would never reach the park, see `backoff::SPIN_LIMIT`).
     fn spin(&mut self) -> bool {
-        if self.step >= Self::STEPS {
+        if cfg!(loom) || self.step >= Self::STEPS {
             return false;
         }
         self.step += 1;
