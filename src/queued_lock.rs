@@ -1,8 +1,9 @@
 //! A prototype for issue 14: a raw lock whose waiters park in a queue *off* the lock word, keyed
-//! by the lock's address, with a direct hand-off on request (`unlock_fair`). Not part of the API (`#[doc(hidden)]`): it is
-//! in the library only so that loom can check it (`tests/loom_queued_lock.rs`);
-//! `benches/scratch/queued.rs` measures it against [`RawLock`](crate::RawLock), and the tuning
-//! log (entry 17) has the figures.
+//! by the lock's address, with a direct hand-off on request (`unlock_fair`). Not part of the
+//! API (`#[doc(hidden)]`): it is in the library only so that loom can check it
+//! (`tests/loom_queued_lock.rs`); `benches/scratch/queued.rs` measures it against
+//! [`RawLock`](crate::RawLock), and the tuning log (entry 17) has the figures and the verdict
+//! (not the default: no clear win on 2 cores).
 //!
 //! The design is parking_lot's `RawMutex` over `parking_lot_core` (itself WebKit's
 //! `WTF::ParkingLot`), as of parking_lot 0.13: two bits in the lock word, LOCKED and PARKED, the
@@ -255,7 +256,9 @@ impl QueuedLock {
     // ANCHOR_END: park
 
     // ANCHOR: unlock_slow
-    /// The rest of `unlock` when threads were parked: the lock is already free.
+    /// The rest of `unlock` when threads were parked: the lock is already free (and may be held
+    /// by another thread by now), but `&self` is still borrowed for this call, so the word is
+    /// alive (the same contract that lets std's futex mutex wake after its release).
     #[cold]
     fn unlock_slow(&self) {
         let bucket = bucket(self.key());
