@@ -1,5 +1,6 @@
-//! How fair is each lock under contention? Not a speed benchmark: for `Lock`, std's `Mutex` and
-//! parking_lot's `Mutex`, with 4 and 8 threads hammering one lock for a while, it measures
+//! How fair is each lock under contention? Not a speed benchmark: for `Lock`, std's `Mutex`,
+//! parking_lot's `Mutex` and the queued prototype of issue 14 (with and without `unlock_fair`),
+//! with 4 and 8 threads hammering one lock for a while, it measures
 //!
 //! - each thread's **share** of the acquisitions (the least and the most any thread got, as a
 //!   multiple of the fair share `1 / threads`: 1.00 is perfectly even, 0.00 a starved thread);
@@ -47,6 +48,37 @@ impl FairLock for std::sync::Mutex<u64> {
     #[inline]
     fn with(&self, f: impl FnOnce(&mut u64)) {
         f(&mut self.lock().unwrap());
+    }
+}
+
+/// The queued prototype of issue 14 (`synclab::queued_lock`), with its plain unlock (`FAIR`
+/// false: the lock is freed, then a parked thread is woken to compete) or `unlock_fair` on every
+/// release (`FAIR` true: a parked thread, if any, is handed the lock).
+#[derive(Default)]
+struct Queued<const FAIR: bool>(synclab::queued_lock::QueuedLock, std::cell::UnsafeCell<u64>);
+
+// SAFETY: the `u64` is touched only by the thread that holds the lock.
+unsafe impl<const FAIR: bool> Sync for Queued<FAIR> {}
+
+impl<const FAIR: bool> FairLock for Queued<FAIR> {
+    const NAME: &'static str = if FAIR {
+        "queued, unlock_fair"
+    } else {
+        "queued"
+    };
+    #[inline]
+    fn with(&self, f: impl FnOnce(&mut u64)) {
+        self.0.lock();
+        // SAFETY: the lock is held, so this is the only access to the `u64`; and this thread
+        // holds the lock it releases.
+        unsafe {
+            f(&mut *self.1.get());
+            if FAIR {
+                self.0.unlock_fair();
+            } else {
+                self.0.unlock();
+            }
+        }
     }
 }
 
@@ -173,13 +205,15 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     type Runner = fn(usize, u32, Duration) -> Round;
-    let locks: [(&str, Runner); 3] = [
+    let locks: [(&str, Runner); 5] = [
         (synclab::Lock::<u64>::NAME, run::<synclab::Lock<u64>>),
         (std::sync::Mutex::<u64>::NAME, run::<std::sync::Mutex<u64>>),
         (
             parking_lot::Mutex::<u64>::NAME,
             run::<parking_lot::Mutex<u64>>,
         ),
+        (Queued::<false>::NAME, run::<Queued<false>>),
+        (Queued::<true>::NAME, run::<Queued<true>>),
     ];
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(

@@ -10,9 +10,11 @@
 //! over rounds of each time and of the per-round ratio.
 //!
 //! Groups (a FILTER is a substring of a name): `queue/{bounded,unbounded}/{spsc,2p2c,4p4c}`,
-//! `lock/uncontended`, `lock/contended{2,4,8}`, `cond/notify_no_waiter`, `event/pingpong`,
+//! `lock/uncontended`, `lock/contended{2,4,8}`, `lock/contended{2,4,8}_long` (32 rounds of
+//! `busy` under the lock), `cond/notify_no_waiter`, `event/pingpong`,
 //! `process_sem/{uncontended,4threads_2permits}` (the robust process semaphore ÷ the plain one).
-//! Environment: `ITEMS`, `ONLY`, `START`, `PIN`, `RAW` (tuning log, entries 8 and 9).
+//! Environment: `ITEMS`, `ONLY`, `START`, `PIN`, `RAW` (tuning log, entries 8 and 9); `BASE=name`
+//! makes that contender the one the ratios divide (`BASE=queued`: entry 17).
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -181,29 +183,51 @@ fn cases() -> Vec<Case> {
                 "std",
                 Box::new(|| lock_uncontended::<std::sync::Mutex<u64>>(LOCK_ITERS)),
             ),
+            (
+                "queued",
+                Box::new(|| lock_uncontended::<scratch::Queued>(LOCK_ITERS)),
+            ),
+            (
+                "parking_lot",
+                Box::new(|| lock_uncontended::<parking_lot::Mutex<u64>>(LOCK_ITERS)),
+            ),
         ],
     });
-    for t in [2usize, 4, 8] {
+    for (t, long) in [2usize, 4, 8]
+        .into_iter()
+        .flat_map(|t| [(t, false), (t, true)])
+    {
         const CI: u64 = 4_000_000;
+        // "long": 32 rounds of `busy` under the lock (some 50–100 ns), a quarter of the
+        // iterations so that a run lasts about as long.
+        let (rounds, ci, suffix) = if long {
+            (32, CI / 4, "_long")
+        } else {
+            (0, CI, "")
+        };
         v.push(Case {
-            name: format!("lock/contended{t}"),
-            units: CI,
+            name: format!("lock/contended{t}{suffix}"),
+            units: ci,
             contenders: vec![
                 (
                     "synclab",
-                    Box::new(move || lock_contended::<synclab::Lock<u64>>(t, CI)) as Run,
+                    Box::new(move || lock_contended::<synclab::Lock<u64>>(t, rounds, ci)) as Run,
                 ),
                 (
                     "parking_lot",
-                    Box::new(move || lock_contended::<parking_lot::Mutex<u64>>(t, CI)),
+                    Box::new(move || lock_contended::<parking_lot::Mutex<u64>>(t, rounds, ci)),
                 ),
                 (
                     "std",
-                    Box::new(move || lock_contended::<std::sync::Mutex<u64>>(t, CI)),
+                    Box::new(move || lock_contended::<std::sync::Mutex<u64>>(t, rounds, ci)),
                 ),
                 (
                     "counted",
-                    Box::new(move || lock_contended::<scratch::Counted>(t, CI)),
+                    Box::new(move || lock_contended::<scratch::Counted>(t, rounds, ci)),
+                ),
+                (
+                    "queued",
+                    Box::new(move || lock_contended::<scratch::Queued>(t, rounds, ci)),
                 ),
             ],
         });
@@ -272,9 +296,17 @@ fn main() {
     }
     let stop = AtomicBool::new(false);
     let only = std::env::var("ONLY").ok();
+    let base = std::env::var("BASE").ok();
     for mut case in cases() {
         if let Some(o) = &only {
             case.contenders.retain(|(n, _)| n == o);
+        }
+        if let Some(b) = &base {
+            // The ratios are "first contender ÷ each other": put the named one first.
+            if let Some(i) = case.contenders.iter().position(|(n, _)| n == b) {
+                let c = case.contenders.remove(i);
+                case.contenders.insert(0, c);
+            }
         }
         if !filters.is_empty() && !filters.iter().any(|f| case.name.contains(f.as_str())) {
             continue;

@@ -185,6 +185,10 @@ mod pool;
 #[cfg(not(loom))]
 pub mod process;
 mod queue;
+/// A prototype lock with a queue of parked waiters (issue 14, tuning log entry 17): in the
+/// library only so that loom can check it; not part of the API.
+#[doc(hidden)]
+pub mod queued_lock;
 mod rlock;
 mod semaphore;
 mod sync;

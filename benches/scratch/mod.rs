@@ -7,20 +7,36 @@ use std::time::{Duration, Instant};
 // ---------------------------------------------------------------- locks
 
 pub mod counted;
+pub mod queued;
+pub use queued::Queued;
 
 pub trait BenchLock: Sync + Default {
-    fn incr(&self);
+    /// Lock, add one and run `rounds` of [`busy`] on the counter, unlock.
+    fn incr(&self, rounds: u32);
+}
+
+/// `rounds` dependent multiply-adds (as `benches/common`'s `busy`): the "long" critical
+/// section is 32 of them, as in `benches/lock.rs`.
+#[inline]
+pub fn busy(x: &mut u64, rounds: u32) {
+    for _ in 0..rounds {
+        *x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+    }
 }
 impl BenchLock for synclab::Lock<u64> {
     #[inline]
-    fn incr(&self) {
-        *self.lock() += 1;
+    fn incr(&self, rounds: u32) {
+        let mut n = self.lock();
+        *n += 1;
+        busy(&mut n, rounds);
     }
 }
 impl BenchLock for std::sync::Mutex<u64> {
     #[inline]
-    fn incr(&self) {
-        *self.lock().unwrap() += 1;
+    fn incr(&self, rounds: u32) {
+        let mut n = self.lock().unwrap();
+        *n += 1;
+        busy(&mut n, rounds);
     }
 }
 #[derive(Default)]
@@ -29,19 +45,22 @@ pub struct Counted(counted::CountedLock, std::cell::UnsafeCell<u64>);
 unsafe impl Sync for Counted {}
 impl BenchLock for Counted {
     #[inline]
-    fn incr(&self) {
+    fn incr(&self, rounds: u32) {
         self.0.lock();
         // SAFETY: held.
         unsafe {
             *self.1.get() += 1;
+            busy(&mut *self.1.get(), rounds);
             self.0.unlock();
         }
     }
 }
 impl BenchLock for parking_lot::Mutex<u64> {
     #[inline]
-    fn incr(&self) {
-        *self.lock() += 1;
+    fn incr(&self, rounds: u32) {
+        let mut n = self.lock();
+        *n += 1;
+        busy(&mut n, rounds);
     }
 }
 
@@ -49,12 +68,12 @@ pub fn lock_uncontended<L: BenchLock>(iters: u64) -> Duration {
     let l = L::default();
     let start = Instant::now();
     for _ in 0..iters {
-        black_box(&l).incr();
+        black_box(&l).incr(0);
     }
     start.elapsed()
 }
 
-pub fn lock_contended<L: BenchLock>(threads: usize, iters: u64) -> Duration {
+pub fn lock_contended<L: BenchLock>(threads: usize, rounds: u32, iters: u64) -> Duration {
     let l = L::default();
     let per = iters / threads as u64;
     let start = Instant::now();
@@ -62,7 +81,7 @@ pub fn lock_contended<L: BenchLock>(threads: usize, iters: u64) -> Duration {
         for _ in 0..threads {
             s.spawn(|| {
                 for _ in 0..per {
-                    l.incr();
+                    l.incr(rounds);
                 }
             });
         }

@@ -1,0 +1,365 @@
+//! A prototype for issue 14: a raw lock whose waiters park in a queue *off* the lock word, keyed
+//! by the lock's address, with a direct hand-off on request (`unlock_fair`). Not part of the
+//! API (`#[doc(hidden)]`): it is in the library only so that loom can check it
+//! (`tests/loom_queued_lock.rs`); `benches/scratch/queued.rs` measures it against
+//! [`RawLock`](crate::RawLock), and the tuning log (entry 17) has the figures and the verdict
+//! (not the default: no clear win on 2 cores).
+//!
+//! The design is parking_lot's `RawMutex` over `parking_lot_core` (itself WebKit's
+//! `WTF::ParkingLot`), as of parking_lot 0.13: two bits in the lock word, LOCKED and PARKED, the
+//! parked threads in a global table of buckets, and an `unlock` that frees the lock *before* it
+//! looks for a thread to wake (0.13's change, "deferring waking up parked threads until after
+//! the lock is released"; 0.13 also dropped the automatic hand-off every ~0.5 ms, keeping only
+//! `unlock_fair`). What differs from parking_lot: the table is fixed (64 buckets, as in the
+//! portable futex backend, `src/futex/fallback.rs`), a bucket is guarded by synclab's own
+//! [`RawLock`](crate::RawLock) (parking_lot needs its `WordLock` because it has no futex to
+//! build on), and the queue node lives on the parked thread's stack.
+//!
+//! Why the queue, after the three-state word and the counted word (tuning log, 13 and 15): a
+//! waiter that sleeps on the *lock word* is disturbed by every change to it, so a word that
+//! records sleepers either stays "contended" too long (three states) or churns (a count). Here
+//! each parked thread sleeps on its own word (its `Thread`'s parker), the lock word says only
+//! "someone is parked", and the unlock that empties the queue knows it and clears the bit, so
+//! newcomers spin and yield again instead of parking behind nobody.
+
+mod table;
+
+#[cfg(loom)]
+use std::cell::Cell;
+use std::ptr;
+
+use crate::sync::{
+    AtomicU32,
+    Ordering::{Acquire, Relaxed, Release},
+    spin_loop, yield_now,
+};
+use table::{Bucket, HANDED_OFF, Node, WOKEN, bucket};
+
+// ANCHOR: state
+const LOCKED_BIT: u32 = 0b01; // some thread holds the lock
+const PARKED_BIT: u32 = 0b10; // some thread is (or is about to be) parked on this lock
+
+/// A lock word and nothing else (4 bytes); its waiters queue in the global table.
+///
+/// `state`, after parking_lot's `RawMutex`:
+///
+/// | `PARKED_BIT` | `LOCKED_BIT` | meaning | `lock` does | `unlock` does |
+/// |---|---|---|---|---|
+/// | 0 | 0 | free, nobody parked | CAS → `LOCKED`, done | — |
+/// | 0 | 1 | held, nobody parked | spin and yield; then set `PARKED`, park | `-LOCKED` → 0, no syscall |
+/// | 1 | 1 | held, threads parked (or about to) | park | `-LOCKED`; bucket: dequeue one, wake it |
+/// | 1 | 0 | free, threads parked (an unlock is waking one) | barge: CAS → `+LOCKED` | — |
+///
+/// Invariants (no lost wakeup):
+///
+/// 1. A thread enqueues itself only while holding its bucket's lock, and only after seeing the
+///    state exactly `LOCKED | PARKED` under that lock.
+/// 2. `PARKED_BIT` is cleared only by an unlock, with the bucket lock held, when the queue holds
+///    no other thread for this lock.
+///
+/// So while anyone is queued, `PARKED` is set, and every `unlock` that frees the lock sees it
+/// (in the value its `fetch_sub` returns) and looks at the queue under the bucket lock. A waiter
+/// that set `PARKED` but has not queued yet is safe too: if the unlock takes the bucket lock
+/// first it finds nobody and clears `PARKED`, and the waiter's check under the bucket lock then
+/// fails, so it retries instead of sleeping.
+pub struct QueuedLock {
+    state: AtomicU32,
+}
+// ANCHOR_END: state
+
+// ANCHOR: spin_wait
+/// parking_lot's `SpinWait` (0.13): rounds of 1, 2 and 4 `PAUSE`s, then yields, 10 steps in all;
+/// then park. Only while nobody is parked (a newcomer would only queue behind the parked ones).
+#[derive(Default)]
+struct SpinWait {
+    step: u32,
+}
+
+impl SpinWait {
+    const PAUSE_ROUNDS: u32 = 3;
+    const STEPS: u32 = 10;
+
+    /// One step; `false` once the caller should park instead (under loom at once: a spinning
+    /// model would never reach the park, see `backoff::SPIN_LIMIT`).
+    fn spin(&mut self) -> bool {
+        if cfg!(loom) || self.step >= Self::STEPS {
+            return false;
+        }
+        self.step += 1;
+        if self.step <= Self::PAUSE_ROUNDS {
+            for _ in 0..1u32 << (self.step - 1) {
+                spin_loop();
+            }
+        } else {
+            yield_now();
+        }
+        true
+    }
+}
+// ANCHOR_END: spin_wait
+
+impl QueuedLock {
+    crate::sync::loom_const_fn! {
+        /// A new, unlocked lock.
+        pub fn new() -> QueuedLock {
+            QueuedLock { state: AtomicU32::new(0) }
+        }
+    }
+
+    // ANCHOR: fast_path
+    /// Acquires the lock.
+    #[inline]
+    pub fn lock(&self) {
+        // Acquire: pairs with the Release of the `unlock` that freed it.
+        if self
+            .state
+            .compare_exchange_weak(0, LOCKED_BIT, Acquire, Relaxed)
+            .is_err()
+        {
+            self.lock_slow();
+        }
+    }
+
+    /// Releases the lock at once; then, if threads are parked, wakes one to compete for it.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the lock.
+    #[inline]
+    pub unsafe fn unlock(&self) {
+        // Release: publishes the critical section to the next Acquire of the lock. The lock is
+        // free from this instruction on, parked threads or not (parking_lot 0.13's unlock): a
+        // running thread can take it while this one is still busy with the queue.
+        if self.state.fetch_sub(LOCKED_BIT, Release) & PARKED_BIT != 0 {
+            self.unlock_slow();
+        }
+    }
+    // ANCHOR_END: fast_path
+
+    /// Releases the lock, handing it directly to the longest-parked thread if there is one
+    /// (parking_lot's `unlock_fair`).
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the lock.
+    pub unsafe fn unlock_fair(&self) {
+        // Release: as in `unlock`.
+        if self
+            .state
+            .compare_exchange(LOCKED_BIT, 0, Release, Relaxed)
+            .is_err()
+        {
+            self.unlock_fair_slow();
+        }
+    }
+
+    /// Acquires the lock if it is free now (even ahead of parked threads).
+    pub fn try_lock(&self) -> bool {
+        let mut state = self.state.load(Relaxed);
+        while state & LOCKED_BIT == 0 {
+            // Acquire: as in `lock`.
+            match self
+                .state
+                .compare_exchange_weak(state, state | LOCKED_BIT, Acquire, Relaxed)
+            {
+                Ok(_) => return true,
+                Err(s) => state = s,
+            }
+        }
+        false
+    }
+
+    /// `true` if some thread holds the lock (a snapshot).
+    pub fn is_locked(&self) -> bool {
+        // Relaxed: a hint only.
+        self.state.load(Relaxed) & LOCKED_BIT != 0
+    }
+
+    fn key(&self) -> usize {
+        ptr::from_ref(&self.state).addr()
+    }
+
+    // ANCHOR: lock_slow
+    #[cold]
+    fn lock_slow(&self) {
+        let mut spin = SpinWait::default();
+        // Relaxed: only a guide to the next CAS, which is the real test.
+        let mut state = self.state.load(Relaxed);
+        loop {
+            // Free (even with threads parked: a running thread may barge in): take it.
+            if state & LOCKED_BIT == 0 {
+                // Acquire: as in `lock`.
+                match self
+                    .state
+                    .compare_exchange_weak(state, state | LOCKED_BIT, Acquire, Relaxed)
+                {
+                    Ok(_) => return,
+                    Err(s) => state = s,
+                }
+                continue;
+            }
+            // Held, and nobody parked: spin, then yield, hoping the holder leaves soon.
+            if state & PARKED_BIT == 0 && spin.spin() {
+                state = self.state.load(Relaxed);
+                continue;
+            }
+            // Announce the park. Relaxed: the check that counts is made again under the bucket
+            // lock, and this CAS and `unlock`'s fast CAS are ordered by the word itself.
+            if state & PARKED_BIT == 0 {
+                if let Err(s) =
+                    self.state
+                        .compare_exchange_weak(state, state | PARKED_BIT, Relaxed, Relaxed)
+                {
+                    state = s;
+                    continue;
+                }
+            }
+            if self.park() == HANDED_OFF {
+                return; // the unlocker left LOCKED set for us
+            }
+            spin = SpinWait::default();
+            state = self.state.load(Relaxed);
+        }
+    }
+    // ANCHOR_END: lock_slow
+
+    // ANCHOR: park
+    /// Queues this thread on the lock and sleeps until an unlock dequeues it. Returns the token
+    /// it was woken with, or `WOKEN` at once if the lock changed before it could queue.
+    fn park(&self) -> u32 {
+        let key = self.key();
+        let bucket = bucket(key);
+        let node = Node::new(key);
+        bucket.lock.lock();
+        // Relaxed: the bucket lock orders this load after every store an unlock made under it.
+        if self.state.load(Relaxed) != LOCKED_BIT | PARKED_BIT {
+            // SAFETY: taken just above.
+            unsafe { bucket.lock.unlock() };
+            return WOKEN;
+        }
+        // SAFETY: the bucket lock is held; `node` stays where it is, on this frame, which does
+        // not return before an unlock has dequeued it and set its token.
+        unsafe { bucket.with_queue(|q| q.push(&node)) };
+        // SAFETY: taken just above.
+        unsafe { bucket.lock.unlock() };
+        #[cfg(loom)]
+        PARKS.with(|n| n.set(n.get() + 1));
+        loop {
+            // Acquire: pairs with the Release store of the token in `unlock_slow`, so that a
+            // hand-off brings the previous holder's writes with it.
+            match node.token.load(Acquire) {
+                table::WAITING => node.parker.park(), // may return early: look again
+                token => return token,
+            }
+        }
+    }
+    // ANCHOR_END: park
+
+    // ANCHOR: unlock_slow
+    /// The rest of `unlock` when threads were parked: the lock is already free (and may be held
+    /// by another thread by now), but `&self` is still borrowed for this call, so the word is
+    /// alive (the same contract that lets std's futex mutex wake after its release).
+    #[cold]
+    fn unlock_slow(&self) {
+        let bucket = bucket(self.key());
+        bucket.lock.lock();
+        // SAFETY: the bucket lock is held.
+        let (node, more) = unsafe { bucket.with_queue(|q| q.remove_first(self.key())) };
+        if !more {
+            // The last one (or nobody yet: a waiter that set PARKED but has not queued sees the
+            // bit gone under the bucket lock and retries). `fetch_and`, not a store: another
+            // thread may hold the lock by now. Relaxed: the bucket lock orders it for parkers.
+            self.state.fetch_and(!PARKED_BIT, Relaxed);
+        }
+        match node {
+            // SAFETY: the bucket lock is held, and `node` was just dequeued.
+            Some(node) => unsafe { wake(bucket, node, WOKEN) },
+            // SAFETY: taken above.
+            None => unsafe { bucket.lock.unlock() },
+        }
+    }
+
+    /// The rest of `unlock_fair` when threads are parked: the lock is still held.
+    #[cold]
+    fn unlock_fair_slow(&self) {
+        let bucket = bucket(self.key());
+        bucket.lock.lock();
+        // SAFETY: the bucket lock is held.
+        let (node, more) = unsafe { bucket.with_queue(|q| q.remove_first(self.key())) };
+        // Read-modify-writes, not parking_lot's plain stores (which are sound: we hold the lock,
+        // and a waiter setting PARKED meanwhile re-checks under the bucket lock). loom 0.7,
+        // though, let this thread read back a value older than its own plain store here
+        // ("stored 0, read 3") and then reported a deadlock; the RMWs cost the same on a path
+        // that wakes a thread anyway.
+        let Some(node) = node else {
+            // Nobody queued yet (see `unlock_slow`). Release: as in `unlock`.
+            self.state.fetch_and(!(LOCKED_BIT | PARKED_BIT), Release);
+            // SAFETY: taken above.
+            return unsafe { bucket.lock.unlock() };
+        };
+        if !more {
+            // LOCKED stays set. Relaxed: the bucket lock orders it for parkers.
+            self.state.fetch_and(!PARKED_BIT, Relaxed);
+        }
+        // The lock stays LOCKED and passes to the woken thread, which gets our writes through
+        // the token's Release.
+        // SAFETY: the bucket lock is held, and `node` was just dequeued.
+        unsafe { wake(bucket, node, HANDED_OFF) };
+    }
+    // ANCHOR_END: unlock_slow
+}
+
+/// Gives a dequeued node its token, releases the bucket, and wakes the node's thread.
+///
+/// # Safety
+///
+/// `bucket.lock` is held, and `node` has just been taken out of its queue (so it is alive, and
+/// its thread is parked on it or about to look at its token).
+unsafe fn wake(bucket: &Bucket, node: *const Node, token: u32) {
+    // SAFETY: `node` is alive until the token store below (its thread leaves only after seeing
+    // a token); after that store it is not touched again.
+    let parker = unsafe { (*node).parker.clone() };
+    // SAFETY: as above. Release: pairs with the Acquire load in `park`.
+    unsafe { (*node).token.store(token, Release) };
+    // SAFETY: held, by the contract.
+    unsafe { bucket.lock.unlock() };
+    parker.unpark();
+}
+
+impl Default for QueuedLock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(loom)]
+std::thread_local! {
+    /// How many times a model thread parked (a std thread-local: loom runs a model's threads on
+    /// one OS thread), so that the loom tests can check that the models reach the park.
+    static PARKS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Parks so far on this OS thread, over every execution of a loom model.
+#[cfg(loom)]
+pub fn loom_parks() -> usize {
+    PARKS.with(Cell::get)
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn try_lock_and_unlock() {
+        let l = QueuedLock::new();
+        assert!(l.try_lock());
+        assert!(l.is_locked() && !l.try_lock());
+        // SAFETY: held.
+        unsafe { l.unlock() };
+        assert!(!l.is_locked());
+        l.lock();
+        // SAFETY: held.
+        unsafe { l.unlock_fair() };
+        assert_eq!(l.state.load(Relaxed), 0);
+    }
+}

@@ -1,0 +1,228 @@
+//! The parking table of the queued lock: a fixed array of buckets keyed by a lock's address,
+//! each a [`RawLock`] over an intrusive FIFO of the threads parked on the locks that hash there
+//! (parking_lot's `parking_lot_core`, which grows its table with the thread count; a fixed table
+//! is simpler, and two locks that share a bucket only cost a longer scan).
+
+use std::cell::Cell;
+use std::ptr;
+
+use crate::RawLock;
+use crate::sync::{AtomicU32, UnsafeCell};
+
+/// What a parked thread finds in its node's `token` (the unlock that dequeues it writes it).
+pub(super) const WAITING: u32 = 0; // still queued
+pub(super) const WOKEN: u32 = 1; // dequeued; the lock was released: compete for it again
+pub(super) const HANDED_OFF: u32 = 2; // dequeued; the lock was *not* released: it is ours now
+
+// ANCHOR: node
+/// One parked thread, on its own stack. It is queued while `token` is `WAITING`; the unlock
+/// that dequeues it takes a clone of `parker`, then stores `token` and touches the node no more,
+/// because its owner may return (freeing it) as soon as it sees the new token.
+pub(super) struct Node {
+    /// The address of the lock word (a bucket serves many locks).
+    pub(super) key: usize,
+    /// The next node in the bucket's FIFO; read and written only under the bucket lock.
+    next: Cell<*const Node>,
+    /// How to wake this thread: its own futex word, kept alive by the clone the waker holds.
+    pub(super) parker: Parker,
+    pub(super) token: AtomicU32,
+}
+// ANCHOR_END: node
+
+impl Node {
+    pub(super) fn new(key: usize) -> Node {
+        Node {
+            key,
+            next: Cell::new(ptr::null()),
+            parker: Parker::current(),
+            token: AtomicU32::new(WAITING),
+        }
+    }
+}
+
+/// std's per-thread parker: `unpark` sets the thread's own futex word (which the `Thread`
+/// handle keeps alive, so a late wake never touches freed memory) and wakes it only if it
+/// sleeps; `park` may return spuriously, or early for an old `unpark`, so callers loop.
+#[cfg(not(loom))]
+#[derive(Clone)]
+pub(super) struct Parker(std::thread::Thread);
+
+#[cfg(not(loom))]
+impl Parker {
+    fn current() -> Parker {
+        Parker(std::thread::current())
+    }
+    pub(super) fn park(&self) {
+        std::thread::park();
+    }
+    pub(super) fn unpark(self) {
+        self.0.unpark();
+    }
+}
+
+/// Under loom, the same with a word of its own per node on synclab's futex model. (loom's
+/// `unpark` would do, but it also wakes a thread blocked on a loom mutex, here a bucket lock's
+/// futex, which real threads never see, and loom then fails inside that mutex.)
+#[cfg(loom)]
+#[derive(Clone)]
+pub(super) struct Parker(crate::sync::Arc<AtomicU32>);
+
+#[cfg(loom)]
+impl Parker {
+    fn current() -> Parker {
+        Parker(crate::sync::Arc::new(AtomicU32::new(0)))
+    }
+    pub(super) fn park(&self) {
+        crate::futex::wait(&self.0, 0, None);
+    }
+    pub(super) fn unpark(self) {
+        // Release, as std's `unpark` (the futex model's load is SeqCst): a thread woken here
+        // then sees its token, instead of finding the word set and its token not yet visible,
+        // which loom would explore as an endless loop.
+        self.0.store(1, crate::sync::Ordering::Release);
+        crate::futex::wake_one(&self.0);
+    }
+}
+
+/// The queue of one bucket: an intrusive FIFO of nodes.
+pub(super) struct Queue {
+    head: *const Node,
+    tail: *const Node,
+}
+
+/// One bucket, on its own 128 bytes (two cache lines, as in `src/futex/fallback.rs`).
+///
+/// Its lock is synclab's three-state `RawLock`. Once contended, that lock makes a `futex_wake`
+/// per unlock until one finds nobody asleep, and the queued lock made 19 000–23 000 `futex`
+/// calls per run with 4 threads and a long critical section (parking_lot: 11 000–16 000). A
+/// bucket lock that spins and yields but never sleeps cut that to 12 000–13 000, but was no
+/// faster in an interleaved A/B (its time ÷ this one's 0.98–1.13, medians of 13 runs), so the
+/// lock that can sleep stayed (tuning log, entry 17).
+#[repr(align(128))]
+pub(super) struct Bucket {
+    pub(super) lock: RawLock,
+    queue: UnsafeCell<Queue>,
+}
+
+// SAFETY: the raw pointers in `queue` are read and written only with `lock` held, and each
+// points to a node whose thread stays parked (its frame alive) until it is dequeued.
+unsafe impl Sync for Bucket {}
+
+const BUCKETS: usize = 64;
+
+#[cfg(not(loom))]
+static TABLE: [Bucket; BUCKETS] = [const { Bucket::new() }; BUCKETS];
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref TABLE: Vec<Bucket> = (0..BUCKETS).map(|_| Bucket::new()).collect();
+}
+
+/// The bucket of a lock: Fibonacci hashing of its address, as in `fallback.rs`.
+pub(super) fn bucket(key: usize) -> &'static Bucket {
+    const BITS: u32 = BUCKETS.trailing_zeros();
+    let hash = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BITS);
+    &TABLE[hash as usize]
+}
+
+impl Bucket {
+    crate::sync::loom_const_fn! {
+        fn new() -> Bucket {
+            Bucket { lock: RawLock::new(), queue: UnsafeCell::new(Queue::new()) }
+        }
+    }
+
+    /// Runs `f` on the queue.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds `self.lock`.
+    pub(super) unsafe fn with_queue<R>(&self, f: impl FnOnce(&mut Queue) -> R) -> R {
+        // SAFETY: the bucket lock (held, by the contract) makes this the only access.
+        self.queue.with_mut(|q| f(unsafe { &mut *q }))
+    }
+}
+
+impl Queue {
+    const fn new() -> Queue {
+        Queue {
+            head: ptr::null(),
+            tail: ptr::null(),
+        }
+    }
+
+    /// Appends `node`.
+    ///
+    /// # Safety
+    ///
+    /// The bucket lock is held, and `node` stays alive and in place until it is dequeued.
+    pub(super) unsafe fn push(&mut self, node: *const Node) {
+        // SAFETY: `node` is alive (the contract), and so is `tail`, which is queued.
+        unsafe {
+            (*node).next.set(ptr::null());
+            if self.tail.is_null() {
+                self.head = node;
+            } else {
+                (*self.tail).next.set(node);
+            }
+        }
+        self.tail = node;
+    }
+
+    /// Takes the first node for `key` out of the queue; also says whether another remains.
+    ///
+    /// # Safety
+    ///
+    /// The bucket lock is held (so every queued node is alive).
+    pub(super) unsafe fn remove_first(&mut self, key: usize) -> (Option<*const Node>, bool) {
+        let (mut prev, mut cur): (*const Node, _) = (ptr::null(), self.head);
+        // SAFETY: every node reached from `head` is queued, and queued nodes stay alive until
+        // dequeued, which only the bucket lock's holder (the caller) does.
+        unsafe {
+            while !cur.is_null() {
+                let next = (*cur).next.get();
+                if (*cur).key == key {
+                    if prev.is_null() {
+                        self.head = next;
+                    } else {
+                        (*prev).next.set(next);
+                    }
+                    if self.tail == cur {
+                        self.tail = prev;
+                    }
+                    let mut scan = next;
+                    while !scan.is_null() && (*scan).key != key {
+                        scan = (*scan).next.get();
+                    }
+                    return (Some(cur), !scan.is_null());
+                }
+                (prev, cur) = (cur, next);
+            }
+        }
+        (None, false)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_is_fifo_per_key() {
+        let nodes: Vec<Node> = [1, 2, 1, 3].map(Node::new).into();
+        let p = |i: usize| Some(&nodes[i] as *const Node);
+        let mut q = Queue::new();
+        // SAFETY: `nodes` outlives every use of `q`, and nothing else sees `q`.
+        unsafe {
+            for n in &nodes {
+                q.push(n);
+            }
+            assert_eq!(q.remove_first(1), (p(0), true));
+            assert_eq!(q.remove_first(3), (p(3), false));
+            assert_eq!(q.tail, &nodes[2] as *const Node);
+            assert_eq!(q.remove_first(1), (p(2), false));
+            assert_eq!(q.remove_first(1), (None, false));
+            assert_eq!(q.remove_first(2), (p(1), false));
+            assert!(q.head.is_null() && q.tail.is_null());
+        }
+    }
+}
