@@ -96,12 +96,13 @@ pub struct Queue<T: Shareable + Copy, const N: usize> {
     slots: [UnsafeCell<MaybeUninit<T>>; N],
 }
 
-/// One side of the ring: the lock its processes take, the counter only they write, and the
-/// other side's counter as they last saw it.
+/// One side of the ring: the lock its processes take, the counter only they write (on a cache
+/// line of its own: the other side reads it, and must not pull the lock's line away with it),
+/// and the other side's counter as they last saw it.
 #[repr(C)]
 struct Side {
     lock: Lock<()>,
-    count: AtomicU64,
+    count: Padded<AtomicU64>,
     /// The other side's counter when this side last loaded it (under this side's lock; it only
     /// grows, so this is never ahead of it): a put that still has room by this figure, or a
     /// get that still has items, need not touch the other side's line at all.
@@ -112,7 +113,7 @@ impl Side {
     const fn new() -> Side {
         Side {
             lock: Lock::new(()),
-            count: AtomicU64::new(0),
+            count: Padded(AtomicU64::new(0)),
             seen: AtomicU64::new(0),
         }
     }
