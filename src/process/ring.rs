@@ -34,13 +34,20 @@ impl Patience {
 }
 
 // ANCHOR: snooze
-/// Before a process registers to sleep on a sequence word: snooze a little (spin, then
-/// `sched_yield`) while the word still reads `seen`, *without* the lock. `true` if the word
-/// moved (the other side put or got something: try again instead of sleeping).
+/// How many times a process gives its core away before it registers to sleep.
+const SNOOZE_YIELDS: u32 = 10;
+
+/// Before a process registers to sleep on a sequence word: yield (`sched_yield`) a few times
+/// while the word still reads `seen`, *without* the lock. `true` if the word moved (the other
+/// side put or got something: try again instead of sleeping).
 ///
 /// Between processes on few cores a futex sleep and its wake cost two system calls and two
 /// context switches, and the other side is usually about to move: ten producers that each
-/// yield a core to the consumer refill an empty ring within a few yields.
+/// yield a core to the consumer refill an empty ring within a few yields. Yield, not spin:
+/// with more processes than cores, a spinning waiter holds the core that the process it waits
+/// for needs, and each look at the other side's counter pulls a cache line the other side is
+/// about to write. Measured (`mp_throughput`, 2 cores): 1.3–2.2× the items/s of spinning
+/// first, with one producer as with ten.
 pub(super) fn snooze_while(word: &AtomicU32, seen: u32) -> bool {
     // Relaxed: only a hint; the decision is made again under the lock.
     snooze_until(|| word.load(Relaxed) != seen)
@@ -48,9 +55,8 @@ pub(super) fn snooze_while(word: &AtomicU32, seen: u32) -> bool {
 
 /// The same, until `moved()` says the other side acted (the process queue watches a counter).
 pub(super) fn snooze_until(mut moved: impl FnMut() -> bool) -> bool {
-    let mut backoff = crate::backoff::Backoff::new();
-    while !backoff.is_completed() {
-        backoff.snooze();
+    for _ in 0..SNOOZE_YIELDS {
+        crate::sync::yield_now();
         if moved() {
             return true;
         }
