@@ -12,7 +12,9 @@
 //! Groups (a FILTER is a substring of a name): `queue/{bounded,unbounded}/{spsc,2p2c,4p4c}`,
 //! `lock/uncontended`, `lock/contended{2,4,8}`, `lock/contended{2,4,8}_long` (32 rounds of
 //! `busy` under the lock), `cond/notify_no_waiter`, `event/pingpong`,
-//! `process_sem/{uncontended,4threads_2permits}` (the robust process semaphore ÷ the plain one).
+//! `process_sem/{uncontended,4threads_2permits}` (the robust process semaphore ÷ the plain one),
+//! `process_lock/contended{2,4,8}` (`process::Lock` ÷ the in-process `Lock`, threads of one
+//! process).
 //! Environment: `ITEMS`, `ONLY`, `START`, `PIN`, `RAW` (tuning log, entries 8 and 9); `BASE=name`
 //! makes that contender the one the ratios divide (`BASE=queued`: entry 17).
 
@@ -228,6 +230,23 @@ fn cases() -> Vec<Case> {
                 (
                     "queued",
                     Box::new(move || lock_contended::<scratch::Queued>(t, rounds, ci)),
+                ),
+            ],
+        });
+    }
+    for t in [2usize, 4, 8] {
+        const CI: u64 = 2_000_000;
+        v.push(Case {
+            name: format!("process_lock/contended{t}"),
+            units: CI,
+            contenders: vec![
+                (
+                    "process",
+                    Box::new(move || lock_contended::<synclab::process::Lock<u64>>(t, 0, CI)) as Run,
+                ),
+                (
+                    "synclab",
+                    Box::new(move || lock_contended::<synclab::Lock<u64>>(t, 0, CI)),
                 ),
             ],
         });

@@ -55,6 +55,14 @@ impl BenchLock for Counted {
         }
     }
 }
+impl BenchLock for synclab::process::Lock<u64> {
+    #[inline]
+    fn incr(&self, rounds: u32) {
+        let mut n = self.lock().unwrap();
+        *n += 1;
+        busy(&mut n, rounds);
+    }
+}
 impl BenchLock for parking_lot::Mutex<u64> {
     #[inline]
     fn incr(&self, rounds: u32) {
