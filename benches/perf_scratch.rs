@@ -242,7 +242,8 @@ fn cases() -> Vec<Case> {
             contenders: vec![
                 (
                     "process",
-                    Box::new(move || lock_contended::<synclab::process::Lock<u64>>(t, 0, CI)) as Run,
+                    Box::new(move || lock_contended::<synclab::process::Lock<u64>>(t, 0, CI))
+                        as Run,
                 ),
                 (
                     "synclab",
