@@ -14,7 +14,8 @@
 //! `busy` under the lock), `cond/notify_no_waiter`, `event/pingpong`,
 //! `process_sem/{uncontended,4threads_2permits}` (the robust process semaphore ÷ the plain one),
 //! `process_lock/contended{2,4,8}` (`process::Lock` ÷ the in-process `Lock`, threads of one
-//! process).
+//! process), `lockpol/contended{2,4,8}{,_long}` (copies of `RawLock` that differ only in the wait
+//! before sleeping, `benches/scratch/policy.rs`: tuning log entry 19).
 //! Environment: `ITEMS`, `ONLY`, `START`, `PIN`, `RAW` (tuning log, entries 8 and 9); `BASE=name`
 //! makes that contender the one the ratios divide (`BASE=queued`: entry 17).
 
@@ -286,7 +287,8 @@ fn cases() -> Vec<Case> {
             contenders: vec![
                 (
                     "process",
-                    Box::new(move || lock_contended::<synclab::process::Lock<u64>>(t, 0, CI)) as Run,
+                    Box::new(move || lock_contended::<synclab::process::Lock<u64>>(t, 0, CI))
+                        as Run,
                 ),
                 (
                     "synclab",
