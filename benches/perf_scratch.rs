@@ -14,7 +14,8 @@
 //! `busy` under the lock), `cond/notify_no_waiter`, `event/pingpong`,
 //! `process_sem/{uncontended,4threads_2permits}` (the robust process semaphore ÷ the plain one),
 //! `process_lock/contended{2,4,8}` (`process::Lock` ÷ the in-process `Lock`, threads of one
-//! process).
+//! process), `lockpol/contended{2,4,8}{,_long}` (copies of `RawLock` that differ only in the wait
+//! before sleeping, `benches/scratch/policy.rs`: tuning log entry 19).
 //! Environment: `ITEMS`, `ONLY`, `START`, `PIN`, `RAW` (tuning log, entries 8 and 9); `BASE=name`
 //! makes that contender the one the ratios divide (`BASE=queued`: entry 17).
 
@@ -230,6 +231,50 @@ fn cases() -> Vec<Case> {
                 (
                     "queued",
                     Box::new(move || lock_contended::<scratch::Queued>(t, rounds, ci)),
+                ),
+            ],
+        });
+    }
+    // Tuning log entry 19: candidate `RawLock::spin` policies, interleaved with parking_lot.
+    for (t, long) in [2usize, 4, 8]
+        .into_iter()
+        .flat_map(|t| [(t, false), (t, true)])
+    {
+        use scratch::policy::Policy;
+        const CI: u64 = 4_000_000;
+        let (rounds, ci, suffix) = if long {
+            (32, CI / 4, "_long")
+        } else {
+            (0, CI, "")
+        };
+        v.push(Case {
+            name: format!("lockpol/contended{t}{suffix}"),
+            units: ci,
+            contenders: vec![
+                (
+                    "base",
+                    Box::new(move || lock_contended::<Policy<{ u32::MAX }, 0>>(t, rounds, ci))
+                        as Run,
+                ),
+                (
+                    "y10",
+                    Box::new(move || lock_contended::<Policy<0, 10>>(t, rounds, ci)),
+                ),
+                (
+                    "p8y10",
+                    Box::new(move || lock_contended::<Policy<8, 10>>(t, rounds, ci)),
+                ),
+                (
+                    "p16y10",
+                    Box::new(move || lock_contended::<Policy<16, 10>>(t, rounds, ci)),
+                ),
+                (
+                    "synclab",
+                    Box::new(move || lock_contended::<synclab::Lock<u64>>(t, rounds, ci)),
+                ),
+                (
+                    "parking_lot",
+                    Box::new(move || lock_contended::<parking_lot::Mutex<u64>>(t, rounds, ci)),
                 ),
             ],
         });

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 // ---------------------------------------------------------------- locks
 
 pub mod counted;
+pub mod policy;
 pub mod queued;
 pub use queued::Queued;
 
