@@ -148,6 +148,16 @@ struct Case {
     contenders: Vec<(&'static str, Run)>,
 }
 
+/// The contended lock cases' shapes: `(threads, rounds of busy under the lock, iterations,
+/// name suffix)` for 2, 4 and 8 threads, short and long. "Long" is 32 rounds of `busy` (some
+/// 50–100 ns) and a quarter of the iterations, so that a run lasts about as long.
+fn contended_shapes() -> impl Iterator<Item = (usize, u32, u64, &'static str)> {
+    const CI: u64 = 4_000_000;
+    [2usize, 4, 8]
+        .into_iter()
+        .flat_map(|t| [(t, 0, CI, ""), (t, 32, CI / 4, "_long")])
+}
+
 fn cases() -> Vec<Case> {
     let mut v = Vec::new();
     // Items per queue run: 200 000, or the `ITEMS` environment variable.
@@ -196,18 +206,7 @@ fn cases() -> Vec<Case> {
             ),
         ],
     });
-    for (t, long) in [2usize, 4, 8]
-        .into_iter()
-        .flat_map(|t| [(t, false), (t, true)])
-    {
-        const CI: u64 = 4_000_000;
-        // "long": 32 rounds of `busy` under the lock (some 50–100 ns), a quarter of the
-        // iterations so that a run lasts about as long.
-        let (rounds, ci, suffix) = if long {
-            (32, CI / 4, "_long")
-        } else {
-            (0, CI, "")
-        };
+    for (t, rounds, ci, suffix) in contended_shapes() {
         v.push(Case {
             name: format!("lock/contended{t}{suffix}"),
             units: ci,
@@ -236,17 +235,8 @@ fn cases() -> Vec<Case> {
         });
     }
     // Tuning log entry 19: candidate `RawLock::spin` policies, interleaved with parking_lot.
-    for (t, long) in [2usize, 4, 8]
-        .into_iter()
-        .flat_map(|t| [(t, false), (t, true)])
-    {
+    for (t, rounds, ci, suffix) in contended_shapes() {
         use scratch::policy::Policy;
-        const CI: u64 = 4_000_000;
-        let (rounds, ci, suffix) = if long {
-            (32, CI / 4, "_long")
-        } else {
-            (0, CI, "")
-        };
         v.push(Case {
             name: format!("lockpol/contended{t}{suffix}"),
             units: ci,

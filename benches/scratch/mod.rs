@@ -40,15 +40,28 @@ impl BenchLock for std::sync::Mutex<u64> {
         busy(&mut n, rounds);
     }
 }
+/// A raw lock the scratch benchmarks wrap around a `u64` ([`Guarded`]).
+pub trait RawBench: Sync + Default {
+    fn lock(&self);
+    /// # Safety
+    ///
+    /// The calling thread holds the lock.
+    unsafe fn unlock(&self);
+}
+
+/// A `u64` behind a raw lock, as `synclab::Lock<u64>` is behind a `RawLock`.
 #[derive(Default)]
-pub struct Counted(counted::CountedLock, std::cell::UnsafeCell<u64>);
-// SAFETY: the u64 is touched only under the lock.
-unsafe impl Sync for Counted {}
-impl BenchLock for Counted {
+pub struct Guarded<L>(L, std::cell::UnsafeCell<u64>);
+
+// SAFETY: the `u64` is touched only by the thread that holds the lock.
+unsafe impl<L: Sync> Sync for Guarded<L> {}
+
+impl<L: RawBench> BenchLock for Guarded<L> {
     #[inline]
     fn incr(&self, rounds: u32) {
         self.0.lock();
-        // SAFETY: held.
+        // SAFETY: the lock is held, so this is the only access to the `u64`; and this thread
+        // holds the lock it releases.
         unsafe {
             *self.1.get() += 1;
             busy(&mut *self.1.get(), rounds);
@@ -56,6 +69,21 @@ impl BenchLock for Counted {
         }
     }
 }
+
+impl RawBench for counted::CountedLock {
+    #[inline]
+    fn lock(&self) {
+        counted::CountedLock::lock(self);
+    }
+    #[inline]
+    unsafe fn unlock(&self) {
+        // SAFETY: the caller holds the lock (the trait's contract).
+        unsafe { counted::CountedLock::unlock(self) }
+    }
+}
+
+/// The counted lock of tuning log entry 15.
+pub type Counted = Guarded<counted::CountedLock>;
 impl BenchLock for synclab::process::Lock<u64> {
     #[inline]
     fn incr(&self, rounds: u32) {

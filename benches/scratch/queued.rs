@@ -4,31 +4,23 @@
 //! library, `#[doc(hidden)]`, so that loom can check it (`tests/loom_queued_lock.rs`); this file
 //! only gives it data and the benchmarks' trait.
 
-use std::cell::UnsafeCell;
-
 use synclab::queued_lock::QueuedLock;
 
-use super::{BenchLock, busy};
+use super::{Guarded, RawBench};
 
 // ANCHOR: queued
-/// A `u64` behind a [`QueuedLock`], as `synclab::Lock<u64>` is behind a `RawLock`.
-#[derive(Default)]
-pub struct Queued(QueuedLock, UnsafeCell<u64>);
-
-// SAFETY: the `u64` is touched only by the thread that holds the lock.
-unsafe impl Sync for Queued {}
-
-impl BenchLock for Queued {
+impl RawBench for QueuedLock {
     #[inline]
-    fn incr(&self, rounds: u32) {
-        self.0.lock();
-        // SAFETY: the lock is held, so this is the only access to the `u64`; and this thread
-        // holds the lock it releases.
-        unsafe {
-            *self.1.get() += 1;
-            busy(&mut *self.1.get(), rounds);
-            self.0.unlock();
-        }
+    fn lock(&self) {
+        QueuedLock::lock(self);
+    }
+    #[inline]
+    unsafe fn unlock(&self) {
+        // SAFETY: the caller holds the lock (the trait's contract).
+        unsafe { QueuedLock::unlock(self) }
     }
 }
+
+/// A `u64` behind a [`QueuedLock`], as `synclab::Lock<u64>` is behind a `RawLock`.
+pub type Queued = Guarded<QueuedLock>;
 // ANCHOR_END: queued
