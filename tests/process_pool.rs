@@ -177,18 +177,32 @@ fn a_worker_that_dies_between_tasks_is_replaced_and_no_task_is_blamed() {
     guarded("idle_worker_dies", |_| {
         let pool = pool(1);
         assert_eq!(pool.apply_async(|n: u32| n + 1, 1).get(), Ok(2));
-        let victim = pool.pids()[0];
-        // SAFETY: `kill` only sends a signal, to this pool's idle worker.
-        unsafe { libc::kill(victim as libc::pid_t, libc::SIGKILL) };
-        // Wait until it is a zombie: dead, its pipes closed, not yet reaped.
+        let kill_idle_worker = || {
+            let victim = pool.pids()[0];
+            // SAFETY: `kill` only sends a signal, to this pool's idle worker.
+            unsafe { libc::kill(victim as libc::pid_t, libc::SIGKILL) };
+            victim
+        };
+        // Long dead (every thread of it gone): the supervisor's `poll` sees its end-of-file.
+        let victim = kill_idle_worker();
+        let task_dir = format!("/proc/{victim}/task");
         let stat = format!("/proc/{victim}/stat");
-        while !std::fs::read_to_string(&stat).is_ok_and(|s| s.contains(") Z ")) {
+        while std::fs::read_dir(&task_dir).map_or(0, |d| d.count()) > 1
+            || !std::fs::read_to_string(&stat).is_ok_and(|s| s.contains(") Z "))
+        {
             std::thread::sleep(Duration::from_millis(1));
         }
         assert_eq!(pool.apply_async(|n: u32| n + 1, 2).get(), Ok(3));
-        assert_eq!(pool.map(0..10, |n: u32| n * 2).unwrap().len(), 10);
-        assert_eq!(pool.workers_started(), 2);
         assert!(!pool.pids().contains(&victim));
+        // Dying as the batch is sent: the `poll` may see it alive, but it never read the
+        // batch (a SIGKILL is pending before `kill` returns), and its log says so.
+        for round in 0..20 {
+            let victim = kill_idle_worker();
+            assert_eq!(pool.apply_async(|n: u32| n + 1, round).get(), Ok(round + 1));
+            assert!(!pool.pids().contains(&victim));
+        }
+        assert_eq!(pool.map(0..10, |n: u32| n * 2).unwrap().len(), 10);
+        assert_eq!(pool.workers_started(), 1 + 21);
     });
 }
 

@@ -72,7 +72,7 @@ use supervisor::{Config, Shared};
 /// |---|---|---|
 /// | it panics | `Err(`[`TaskError::Panicked`]`)` with the message | the worker lives on |
 /// | its worker dies (SIGKILL, `abort`, a segfault, `exit`) | `Err(`[`TaskError::WorkerDied`]`)`: the signal or exit status | a fresh worker replaces it; every other task completes (Python's `get()` hangs forever: bpo-22393) |
-/// | a worker dies between tasks (the OOM killer, a stray `kill`) | no task is blamed | it is replaced before its next batch |
+/// | a worker dies between tasks (the OOM killer, a stray `kill`) | no task is blamed (its log shows it never started the batch sent to it; with a task timeout, a death that races the sending blames that task) | it is replaced before its next batch |
 /// | it runs past [`PoolBuilder::task_timeout`] | `Err(`[`TaskError::TimedOut`]`)` | its worker is killed and replaced |
 /// | its argument or result does not encode or decode | `Err(`[`TaskError::Codec`]`)` | nothing else changes |
 ///

@@ -187,6 +187,8 @@ impl Shared {
 /// How a batch ended early.
 enum End {
     Died,
+    /// Died before it read the batch: no task of it ran.
+    DiedBeforeStarting,
     TimedOut(Duration),
     Garbled(String),
 }
@@ -269,6 +271,9 @@ fn run_job(
                     },
                     Err(garbled) => (0, Some(End::Garbled(format!("{garbled:?}")))),
                 },
+                Ok(Next::Closed) if log_batch != 0 && !log.started() => {
+                    (0, Some(End::DiedBeforeStarting))
+                }
                 Ok(Next::Closed) => {
                     // Dead: what it committed to the log is whole, and the task after it is
                     // the one it died in.
@@ -300,6 +305,12 @@ fn run_job(
             continue;
         };
         let error = match end {
+            End::DiedBeforeStarting => {
+                // Killed between batches after all, its end-of-file racing our `write`.
+                shared.reap(slot, dead, false);
+                *worker = shared.replacement(slot);
+                continue;
+            }
             End::Died => {
                 let died = shared.reap(slot, dead, false);
                 // Acquire: as above; a worker killed by `terminate` is not its task's fault.
