@@ -48,6 +48,30 @@ impl BenchLock for parking_lot::Mutex<u64> {
 }
 // ANCHOR_END: locks
 
+/// The candidate for `Lock`'s next design (issue 14; tuning log, entries 17 and 21): the queued
+/// lock, `#[doc(hidden)]` in the library, measured here as `synclab_queued` beside the
+/// default. (`cargo xtask bench` never counts a `synclab*` function as a peer.)
+#[derive(Default)]
+struct Queued {
+    lock: synclab::queued_lock::QueuedLock,
+    n: std::cell::UnsafeCell<u64>,
+}
+
+// SAFETY: `n` is only touched under `lock`.
+unsafe impl Sync for Queued {}
+
+impl BenchLock for Queued {
+    #[inline]
+    fn with(&self, f: impl FnOnce(&mut u64)) {
+        self.lock.lock();
+        // SAFETY: we hold the lock, so no other reference to `n` exists; `f` (an increment and
+        // `busy`) does not panic, so the unlock below always runs.
+        f(unsafe { &mut *self.n.get() });
+        // SAFETY: locked above, by this thread.
+        unsafe { self.lock.unlock() };
+    }
+}
+
 // ANCHOR: contended
 /// `iters` critical sections shared by `threads` threads on one lock; the wall time.
 fn contended_run<L: BenchLock>(threads: usize, rounds: u32, iters: u64) -> std::time::Duration {
@@ -85,6 +109,9 @@ fn lock_group<L1: BenchLock, L2: BenchLock, L3: BenchLock>(c: &mut Criterion) {
             });
             g.bench_function("parking_lot", |b| {
                 b.iter_custom(|iters| contended_run::<L3>(threads, rounds, iters))
+            });
+            g.bench_function("synclab_queued", |b| {
+                b.iter_custom(|iters| contended_run::<Queued>(threads, rounds, iters))
             });
             g.finish();
         }

@@ -20,7 +20,7 @@
 //! records sleepers either stays "contended" too long (three states) or churns (a count). Here
 //! each parked thread sleeps on its own word (its `Thread`'s parker), the lock word says only
 //! "someone is parked", and the unlock that empties the queue knows it and clears the bit, so
-//! newcomers spin and yield again instead of parking behind nobody.
+//! newcomers yield again instead of parking behind nobody.
 
 mod table;
 
@@ -31,7 +31,7 @@ use std::ptr;
 use crate::sync::{
     AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
-    spin_loop, yield_now,
+    yield_now,
 };
 use table::{Bucket, HANDED_OFF, Node, WOKEN, bucket};
 
@@ -46,7 +46,7 @@ const PARKED_BIT: u32 = 0b10; // some thread is (or is about to be) parked on th
 /// | `PARKED_BIT` | `LOCKED_BIT` | meaning | `lock` does | `unlock` does |
 /// |---|---|---|---|---|
 /// | 0 | 0 | free, nobody parked | CAS → `LOCKED`, done | — |
-/// | 0 | 1 | held, nobody parked | spin and yield; then set `PARKED`, park | `-LOCKED` → 0, no syscall |
+/// | 0 | 1 | held, nobody parked | yield; then set `PARKED`, park | `-LOCKED` → 0, no syscall |
 /// | 1 | 1 | held, threads parked (or about to) | park | `-LOCKED`; bucket: dequeue one, wake it |
 /// | 1 | 0 | free, threads parked (an unlock is waking one) | barge: CAS → `+LOCKED` | — |
 ///
@@ -68,15 +68,19 @@ pub struct QueuedLock {
 // ANCHOR_END: state
 
 // ANCHOR: spin_wait
-/// parking_lot's `SpinWait` (0.13): rounds of 1, 2 and 4 `PAUSE`s, then yields, 10 steps in all;
-/// then park. Only while nobody is parked (a newcomer would only queue behind the parked ones).
+/// Up to 10 `yield_now`s, no `PAUSE`, then park; only while nobody is parked (a newcomer would
+/// only queue behind the parked ones). parking_lot's `SpinWait` spends its first three steps on
+/// 1, 2 and 4 `PAUSE`s; yielding from the first step measured 1.6-2.3x faster with short
+/// sections at 2-8 threads on 2 cores and no slower with long ones (tuning log, entry 21): on a
+/// machine with fewer cores than threads the holder is often not running, and only a yield lets
+/// it run. The three-state lock could not take this policy (entry 19): there a waiter that ran
+/// out of yields left the word contended for good; here the last unpark clears `PARKED`.
 #[derive(Default)]
 struct SpinWait {
     step: u32,
 }
 
 impl SpinWait {
-    const PAUSE_ROUNDS: u32 = 3;
     const STEPS: u32 = 10;
 
     /// One step; `false` once the caller should park instead (under loom at once: a spinning
@@ -86,13 +90,7 @@ impl SpinWait {
             return false;
         }
         self.step += 1;
-        if self.step <= Self::PAUSE_ROUNDS {
-            for _ in 0..1u32 << (self.step - 1) {
-                spin_loop();
-            }
-        } else {
-            yield_now();
-        }
+        yield_now();
         true
     }
 }
@@ -198,7 +196,7 @@ impl QueuedLock {
                 }
                 continue;
             }
-            // Held, and nobody parked: spin, then yield, hoping the holder leaves soon.
+            // Held, and nobody parked: yield, hoping the holder runs and leaves soon.
             if state & PARKED_BIT == 0 && spin.spin() {
                 state = self.state.load(Relaxed);
                 continue;

@@ -1,6 +1,6 @@
 //! The queued lock of issue 14 (`synclab::queued_lock`, tuning log entry 17) as a
 //! `perf_scratch` contender: a lock word with LOCKED and PARKED bits, waiters parked in a queue
-//! keyed by the lock's address, direct hand-off about every 0.5 ms. The algorithm lives in the
+//! keyed by the lock's address, direct hand-off only in `unlock_fair`. The algorithm lives in the
 //! library, `#[doc(hidden)]`, so that loom can check it (`tests/loom_queued_lock.rs`); this file
 //! only gives it data and the benchmarks' trait.
 
