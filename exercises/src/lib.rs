@@ -15,7 +15,7 @@
 /// an exercise makes.
 ///
 /// The same three calls and the same contract as [`synclab::futex`] (read its docs); the only
-/// difference is [`calls`], which the `three_state_lock` tests use to prove that an
+/// difference is [`calls`](crate::futex::calls), which the `three_state_lock` tests use to prove that an
 /// uncontended lock and unlock make no system call at all.
 ///
 /// ```
