@@ -197,6 +197,28 @@ mod tests {
     }
 
     #[test]
+    fn an_item_put_between_the_first_look_and_the_registration_is_found() {
+        // The window the race test below hits only sometimes, made certain: with `b`'s lock
+        // held, the selector stops in its first look at `b`, after finding `a` empty; the put
+        // to `a` lands then, before the selector registers, so only a second look finds it.
+        common::guarded("select_two_window", |status| {
+            for round in 0..5 {
+                status.set("main", format!("round {round}"));
+                let (a, b) = (Watched::new(), Watched::new());
+                std::thread::scope(|s| {
+                    let held = b.inner.lock();
+                    let selector = s.spawn(|| select2(&a, &b));
+                    // Time for the selector to find `a` empty and block on `b`'s lock.
+                    std::thread::sleep(Duration::from_millis(20));
+                    a.put(round);
+                    drop(held);
+                    assert_eq!(selector.join().unwrap(), (0, round));
+                });
+            }
+        });
+    }
+
+    #[test]
     fn short_races_between_a_put_and_a_select_are_never_lost() {
         // A select that looks, then registers, then sleeps without looking again loses one of
         // these sooner or later; the watchdog reports the hang. Both sides start together, and
