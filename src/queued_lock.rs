@@ -70,10 +70,10 @@ pub struct QueuedLock {
 // ANCHOR: spin_wait
 /// Up to 10 `yield_now`s, no `PAUSE`, then park; only while nobody is parked (a newcomer would
 /// only queue behind the parked ones). parking_lot's `SpinWait` spends its first three steps on
-/// 1, 2 and 4 `PAUSE`s; yielding from the first step measured 1.6-2.3x faster with short
-/// sections at 2-8 threads on 2 cores and no slower with long ones (tuning log, entry 21): on a
-/// machine with fewer cores than threads the holder is often not running, and only a yield lets
-/// it run. The three-state lock could not take this policy (entry 19): there a waiter that ran
+/// 1, 2 and 4 `PAUSE`s. On 2 cores, yielding from the first step made short sections at 2-8
+/// threads 0.73-0.86x parking_lot in criterion, and long ones at 4 and 8 threads 1.05-1.28x
+/// (tuning log, entry 21): with fewer cores than threads the holder is often not running, and
+/// only a yield lets it run, but a yield also misses a release by a holder that is running. The three-state lock could not take this policy (entry 19): there a waiter that ran
 /// out of yields left the word contended for good; here the last unpark clears `PARKED`.
 #[derive(Default)]
 struct SpinWait {

@@ -178,11 +178,8 @@ pub(super) fn wait_any_with(
         .as_ref()
         .map_or(ptr::null(), |t| t as *const KernelTimespec);
     loop {
-        // SAFETY: `waiters` is a live array of `waiters.len()` (at most 128) `futex_waitv`
-        // records, each naming a live, aligned u32 that the caller's references keep alive for
-        // the whole call; the flags argument is 0 as the kernel requires; `timeout_ptr` is null
-        // (no timeout) or points to `timespec`, an absolute CLOCK_MONOTONIC time that outlives
-        // the call.
+        // SAFETY: `waiters`: ≤ 128 live records, each naming a live aligned u32; flags 0 as
+        // required; `timeout_ptr` null or `timespec` (absolute CLOCK_MONOTONIC), outliving it.
         let r = unsafe {
             libc::syscall(
                 libc::SYS_futex_waitv,

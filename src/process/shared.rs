@@ -257,10 +257,8 @@ impl<T: Shareable> Shared<T> {
         };
         let layout = Layout::of::<T>();
         let header = shared.header();
-        // SAFETY: the mapping is `len` bytes, fresh (nobody else can have mapped it yet, or,
-        // for a named region, nobody trusts it before `magic` is set), page-aligned, so the
-        // value's offset is aligned for `T` and the header words are aligned for u64. The tail
-        // is left as the kernel made it: zero, a valid `AtomicU64` each.
+        // SAFETY: a fresh, page-aligned mapping of `len` bytes (trusted by nobody before `magic`
+        // is set): `T`'s offset and the u64 header words are aligned; the tail stays zero.
         unsafe {
             base.as_ptr().add(offset).cast::<T>().write(value);
             header.add(1).write(layout.size);

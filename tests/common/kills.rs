@@ -63,6 +63,7 @@ pub fn spawn_child(test: &str, role: &str, share: impl FnOnce(&mut Command)) -> 
 /// rounds (while items still stream to it), and reaps them.
 pub fn kill_both(round: u64, log: &KillLog, mut putter: Child, mut getter: Child) {
     let started = Instant::now();
+    // A hang guard, not a speed check: 20 s is far beyond any start-up.
     while log.acked.load(SeqCst) == 0 {
         assert!(
             started.elapsed() < Duration::from_secs(20),

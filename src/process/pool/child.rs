@@ -74,10 +74,8 @@ where
     R: Serialize,
 {
     let f = std::ptr::with_exposed_provenance::<()>(function);
-    // SAFETY: `function` is where the parent's `fn(A) -> R` is in this process: the parent sent
-    // its offset together with the offset of this very `entry::<A, R>` (`call_of`, one
-    // `Call`), so the types match, and the hello check showed that this process runs the same
-    // executable image, so the offset lands on the same function.
+    // SAFETY: the parent's `fn(A) -> R`, sent with this `entry::<A, R>` in one `Call` (types
+    // match); the hello check showed the same executable image (the offset lands on it).
     let f: fn(A) -> R = unsafe { std::mem::transmute::<*const (), fn(A) -> R>(f) };
     let arg: A = match postcard::take_from_bytes(arg) {
         Ok((arg, [])) => arg,

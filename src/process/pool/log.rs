@@ -20,9 +20,10 @@
 //! `L` frame for what it holds and waits; the supervisor takes those records and answers with
 //! an `A` frame down the task pipe; both then go on from word 0, the count of records going on
 //! too. A record larger than the whole log goes down the pipe as a frame of its own. The batch
-//! number (never 0; a batch sent with number 0 does not use the log) tells a commit word left over from the last batch from one of this
-//! batch: a worker killed before it read the batch leaves the old number, and none of the
-//! batch's tasks is blamed (its end-of-file raced the batch's `write`: killed between batches).
+//! number (never 0; a batch sent with number 0 does not use the log) tells a commit word left
+//! over from the last batch from one of this batch: a worker killed before it read the batch
+//! leaves the old number, and none of the batch's tasks is blamed (its end-of-file raced the
+//! batch's `write`: killed between batches).
 //!
 //! **Killed in the middle.** Before its commit store, a record is outside `0..records`: nobody
 //! reads it, and the next batch overwrites it. After the store it is whole (the Release store

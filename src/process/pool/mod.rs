@@ -285,9 +285,10 @@ impl Pool {
     /// coerce to `fn(A) -> R`, so it is refused when the program is compiled:
     ///
     /// ```compile_fail
-    /// # let pool: synclab::process::Pool = unimplemented!();
+    /// # fn demo(pool: &synclab::process::Pool) {
     /// let offset = 10_u32;
     /// pool.apply_async(move |n: u32| n + offset, 1); // error: closure captures `offset`
+    /// # }
     /// ```
     ///
     /// ```no_run
