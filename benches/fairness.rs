@@ -1,6 +1,6 @@
-//! How fair is each lock under contention? Not a speed benchmark: for `Lock`, std's `Mutex`,
-//! parking_lot's `Mutex` and the queued prototype of issue 14 (with and without `unlock_fair`),
-//! with 4 and 8 threads hammering one lock for a while, it measures
+//! How fair is each lock under contention? Not a speed benchmark: for `Lock` (with and without
+//! `LockGuard::unlock_fair`), the three-state `FutexLock` it used before issue 14, std's `Mutex`
+//! and parking_lot's `Mutex`, with 4 and 8 threads hammering one lock for a while, it measures
 //!
 //! - each thread's **share** of the acquisitions (the least and the most any thread got, as a
 //!   multiple of the fair share `1 / threads`: 1.00 is perfectly even, 0.00 a starved thread);
@@ -14,7 +14,7 @@
 //! FAIR_MS=500 FAIR_ROUNDS=5 cargo bench --bench fairness -- 8
 //! ```
 //!
-//! The locks take turns within every round (the order rotates), so all three see the same
+//! The locks take turns within every round (the order rotates), so all five see the same
 //! machine; the report gives the median over rounds of each figure and the worst wait of all.
 //! A wait is timed with two `Instant::now()` calls around `lock()` (some 40 ns, the same for
 //! every lock).
@@ -51,21 +51,30 @@ impl FairLock for std::sync::Mutex<u64> {
     }
 }
 
-/// The queued prototype of issue 14 (`synclab::queued_lock`), with its plain unlock (`FAIR`
-/// false: the lock is freed, then a parked thread is woken to compete) or `unlock_fair` on every
-/// release (`FAIR` true: a parked thread, if any, is handed the lock).
+/// `Lock` with `LockGuard::unlock_fair` on every release: a parked thread, if any, is handed
+/// the lock.
 #[derive(Default)]
-struct Queued<const FAIR: bool>(synclab::queued_lock::QueuedLock, std::cell::UnsafeCell<u64>);
+struct Fair(synclab::Lock<u64>);
+
+impl FairLock for Fair {
+    const NAME: &'static str = "synclab, unlock_fair";
+    #[inline]
+    fn with(&self, f: impl FnOnce(&mut u64)) {
+        let mut g = self.0.lock();
+        f(&mut g);
+        synclab::LockGuard::unlock_fair(g);
+    }
+}
+
+/// The three-state `FutexLock`, `Lock`'s raw lock until issue 14 (tuning log, entry 22).
+#[derive(Default)]
+struct Futex(synclab::FutexLock, std::cell::UnsafeCell<u64>);
 
 // SAFETY: the `u64` is touched only by the thread that holds the lock.
-unsafe impl<const FAIR: bool> Sync for Queued<FAIR> {}
+unsafe impl Sync for Futex {}
 
-impl<const FAIR: bool> FairLock for Queued<FAIR> {
-    const NAME: &'static str = if FAIR {
-        "queued, unlock_fair"
-    } else {
-        "queued"
-    };
+impl FairLock for Futex {
+    const NAME: &'static str = "synclab FutexLock";
     #[inline]
     fn with(&self, f: impl FnOnce(&mut u64)) {
         self.0.lock();
@@ -73,11 +82,7 @@ impl<const FAIR: bool> FairLock for Queued<FAIR> {
         // holds the lock it releases.
         unsafe {
             f(&mut *self.1.get());
-            if FAIR {
-                self.0.unlock_fair();
-            } else {
-                self.0.unlock();
-            }
+            self.0.unlock();
         }
     }
 }
@@ -212,8 +217,8 @@ fn main() {
             parking_lot::Mutex::<u64>::NAME,
             run::<parking_lot::Mutex<u64>>,
         ),
-        (Queued::<false>::NAME, run::<Queued<false>>),
-        (Queued::<true>::NAME, run::<Queued<true>>),
+        (Fair::NAME, run::<Fair>),
+        (Futex::NAME, run::<Futex>),
     ];
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(

@@ -48,19 +48,19 @@ impl BenchLock for parking_lot::Mutex<u64> {
 }
 // ANCHOR_END: locks
 
-/// The candidate for `Lock`'s next design (issue 14; tuning log, entries 17 and 21): the queued
-/// lock, `#[doc(hidden)]` in the library, measured here as `synclab_queued` beside the
-/// default. (`cargo xtask bench` never counts a `synclab*` function as a peer.)
+/// The three-state `FutexLock`, `Lock`'s raw lock until issue 14 made the queued lock the
+/// default (tuning log, entries 21 and 22), measured here as `synclab_futex` beside it.
+/// (`cargo xtask bench` never counts a `synclab*` function as a peer.)
 #[derive(Default)]
-struct Queued {
-    lock: synclab::queued_lock::QueuedLock,
+struct Futex {
+    lock: synclab::FutexLock,
     n: std::cell::UnsafeCell<u64>,
 }
 
 // SAFETY: `n` is only touched under `lock`.
-unsafe impl Sync for Queued {}
+unsafe impl Sync for Futex {}
 
-impl BenchLock for Queued {
+impl BenchLock for Futex {
     #[inline]
     fn with(&self, f: impl FnOnce(&mut u64)) {
         self.lock.lock();
@@ -110,8 +110,8 @@ fn lock_group<L1: BenchLock, L2: BenchLock, L3: BenchLock>(c: &mut Criterion) {
             g.bench_function("parking_lot", |b| {
                 b.iter_custom(|iters| contended_run::<L3>(threads, rounds, iters))
             });
-            g.bench_function("synclab_queued", |b| {
-                b.iter_custom(|iters| contended_run::<Queued>(threads, rounds, iters))
+            g.bench_function("synclab_futex", |b| {
+                b.iter_custom(|iters| contended_run::<Futex>(threads, rounds, iters))
             });
             g.finish();
         }

@@ -14,10 +14,10 @@
 //! `busy` under the lock), `cond/notify_no_waiter`, `event/pingpong`,
 //! `process_sem/{uncontended,4threads_2permits}` (the robust process semaphore ÷ the plain one),
 //! `process_lock/contended{2,4,8}` (`process::Lock` ÷ the in-process `Lock`, threads of one
-//! process), `lockpol/contended{2,4,8}{,_long}` (copies of `RawLock` that differ only in the wait
+//! process), `lockpol/contended{2,4,8}{,_long}` (copies of `FutexLock` that differ only in the wait
 //! before sleeping, `benches/scratch/policy.rs`: tuning log entry 19).
 //! Environment: `ITEMS`, `ONLY`, `START`, `PIN`, `RAW` (tuning log, entries 8 and 9); `BASE=name`
-//! makes that contender the one the ratios divide (`BASE=queued`: entry 17).
+//! makes that contender the one the ratios divide (`BASE=futex`: the three-state lock; entry 17 used `BASE=queued` when the queued lock was the candidate).
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -197,8 +197,8 @@ fn cases() -> Vec<Case> {
                 Box::new(|| lock_uncontended::<std::sync::Mutex<u64>>(LOCK_ITERS)),
             ),
             (
-                "queued",
-                Box::new(|| lock_uncontended::<scratch::Queued>(LOCK_ITERS)),
+                "futex",
+                Box::new(|| lock_uncontended::<scratch::Futex>(LOCK_ITERS)),
             ),
             (
                 "parking_lot",
@@ -228,13 +228,13 @@ fn cases() -> Vec<Case> {
                     Box::new(move || lock_contended::<scratch::Counted>(t, rounds, ci)),
                 ),
                 (
-                    "queued",
-                    Box::new(move || lock_contended::<scratch::Queued>(t, rounds, ci)),
+                    "futex",
+                    Box::new(move || lock_contended::<scratch::Futex>(t, rounds, ci)),
                 ),
             ],
         });
     }
-    // Tuning log entry 19: candidate `RawLock::spin` policies, interleaved with parking_lot.
+    // Tuning log entry 19: candidate `FutexLock::spin` policies, interleaved with parking_lot.
     for (t, rounds, ci, suffix) in contended_shapes() {
         use scratch::policy::Policy;
         v.push(Case {

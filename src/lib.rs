@@ -178,6 +178,7 @@ mod event;
 #[cfg(not(loom))]
 pub mod explore;
 pub mod futex;
+mod futex_lock;
 mod lock;
 #[cfg(all(feature = "lock_api", not(loom)))]
 mod lock_api;
@@ -185,10 +186,7 @@ mod pool;
 #[cfg(not(loom))]
 pub mod process;
 mod queue;
-/// A prototype lock with a queue of parked waiters (issue 14, tuning log entry 17): in the
-/// library only so that loom can check it; not part of the API.
-#[doc(hidden)]
-pub mod queued_lock;
+mod queued_lock;
 mod rlock;
 mod semaphore;
 mod sync;
@@ -197,12 +195,19 @@ mod timer;
 pub use barrier::{Barrier, BarrierWaitResult, BrokenBarrier};
 pub use condition::{Condition, WaitGuard, WaitGuardRef, WaitTimeoutResult};
 pub use event::Event;
-pub use lock::{Lock, LockGuard, RawLock};
+pub use futex_lock::FutexLock;
+pub use lock::{Lock, LockGuard};
 pub use pool::{AsyncResult, ImapUnordered, Pool, PoolClosed, TaskError, TaskPanicked, WorkerDied};
 pub use queue::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, Select, Selectable, ShutDown,
     TaskDoneError,
 };
+pub use queued_lock::RawLock;
+/// How many times loom model threads parked on a [`RawLock`] (loom builds only: the models check
+/// that they reach the park).
+#[cfg(loom)]
+#[doc(hidden)]
+pub use queued_lock::loom_parks;
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, ReleaseError, Semaphore, SemaphorePermit};
 pub use timer::Timer;

@@ -1,195 +1,13 @@
-//! `Lock<T>`: Python's `threading.Lock`, as a 3-state futex mutex that owns its data.
-//!
-//! The algorithm is the one std uses on Linux (and that *Rust Atomics and Locks* builds in
-//! chapter 9): one `AtomicU32`, three states, a load-only wait before sleeping (exponential
-//! spins, then yields: parking_lot's policy), and an unlock that only makes a system call when
-//! the state records sleepers.
-//!
-//! | state | meaning | `lock` does | `unlock` does |
-//! |---|---|---|---|
-//! | `UNLOCKED` (0) | free | CAS 0 → 1, done | — |
-//! | `LOCKED` (1) | held, nobody asleep | spin; then swap → 2 and sleep | swap → 0, no syscall |
-//! | `CONTENDED` (2) | held, someone may sleep | sleep while 2 | swap → 0, wake one |
-//!
-//! Invariant (no lost wakeup): a thread only sleeps on the value `CONTENDED`, and only after it
-//! made the state `CONTENDED` itself (the swap) or saw it so. So whenever anyone sleeps, the
-//! holder's unlock sees `CONTENDED` and wakes one. A woken thread takes the lock with
-//! `swap(CONTENDED)`, never `CAS(0 → 1)`: it cannot know whether others still sleep, so it keeps
-//! the flag, at the cost of one spare wake when it was the last. The unlock is a `swap`, not a
-//! store, because it must learn the state it replaced: only a `CONTENDED` one needs the wake.
+//! `Lock<T>`: Python's `threading.Lock`, a [`RawLock`] (the queued lock, `src/queued_lock.rs`)
+//! that owns its data.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::backoff::Backoff;
+use crate::RawLock;
 use crate::futex;
-use crate::sync::{
-    AtomicU32,
-    Ordering::{Acquire, Relaxed, Release},
-    UnsafeCell, loom_const_fn,
-};
-
-// ANCHOR: states
-const UNLOCKED: u32 = 0; // free
-const LOCKED: u32 = 1; // held, no sleeper recorded
-const CONTENDED: u32 = 2; // held, sleepers possible: unlock must wake one
-// ANCHOR_END: states
-
-/// The bare lock state, without data: what [`Lock`] and [`Condition`](crate::Condition) are built
-/// on. Most code wants [`Lock`]; this is public for readers of the workbook and for building
-/// other types (it is 4 bytes).
-///
-/// ```
-/// use synclab::RawLock;
-///
-/// let raw = RawLock::new();
-/// raw.lock();
-/// assert!(raw.is_locked());
-/// assert!(!raw.try_lock());
-/// // SAFETY: this thread holds the lock.
-/// unsafe { raw.unlock() };
-/// assert!(!raw.is_locked());
-/// ```
-pub struct RawLock {
-    /// `UNLOCKED`, `LOCKED` or `CONTENDED` (table in the module docs).
-    state: AtomicU32,
-}
-
-impl RawLock {
-    loom_const_fn! {
-        /// A new, unlocked lock.
-        pub fn new() -> RawLock {
-            RawLock { state: AtomicU32::new(UNLOCKED) }
-        }
-    }
-
-    // ANCHOR: fast_path
-    /// Acquires the lock, sleeping as long as needed.
-    #[inline]
-    pub fn lock(&self) {
-        // Acquire: pairs with the Release store in `unlock`, so we see the previous holder's
-        // writes to the protected data.
-        if self
-            .state
-            .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
-            .is_err()
-        {
-            self.lock_contended(None);
-        }
-    }
-
-    /// Acquires the lock if it is free right now; never sleeps.
-    #[inline]
-    pub fn try_lock(&self) -> bool {
-        // Acquire: as in `lock`.
-        self.state
-            .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
-            .is_ok()
-    }
-
-    /// Acquires the lock, sleeping until `deadline` at most (`None`: no limit).
-    /// `true` if the lock was acquired.
-    #[inline]
-    pub fn lock_until(&self, deadline: Option<Instant>) -> bool {
-        self.try_lock() || self.lock_contended(deadline)
-    }
-
-    /// `true` if some thread holds the lock (a snapshot: it may change at once).
-    #[inline]
-    pub fn is_locked(&self) -> bool {
-        // Relaxed: a hint only; nothing is read on the strength of it.
-        self.state.load(Relaxed) != UNLOCKED
-    }
-
-    /// Releases the lock.
-    ///
-    /// # Safety
-    ///
-    /// The lock must be held, by this thread or by a guard this thread owns. (`Lock` and
-    /// `LockGuard` call it for you.)
-    #[inline]
-    pub unsafe fn unlock(&self) {
-        // Release: publishes our writes to the protected data to the next Acquire in `lock`.
-        if self.state.swap(UNLOCKED, Release) == CONTENDED {
-            self.wake();
-        }
-    }
-
-    // ANCHOR_END: fast_path
-
-    // ANCHOR: lock_contended
-    /// The slow path of `lock`: spin, then sleep. `false` if `deadline` passed first.
-    #[cold]
-    fn lock_contended(&self, deadline: Option<Instant>) -> bool {
-        let mut state = self.spin();
-
-        // Free after the spin, and nobody recorded as sleeping: try the cheap way.
-        if state == UNLOCKED {
-            match self
-                .state
-                .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
-            {
-                Ok(_) => return true,
-                Err(s) => state = s,
-            }
-        }
-
-        // ANCHOR: retake
-        loop {
-            // Mark the lock CONTENDED and take it if it was free. Acquire: as in `lock`.
-            // The check first avoids a pointless write when it is CONTENDED already.
-            if state != CONTENDED && self.state.swap(CONTENDED, Acquire) == UNLOCKED {
-                return true;
-            }
-            if futex::wait(&self.state, CONTENDED, deadline).timed_out() {
-                // One last look: the holder may have left between our check and the timeout.
-                return self.state.swap(CONTENDED, Acquire) == UNLOCKED;
-            }
-            state = self.spin();
-        }
-        // ANCHOR_END: retake
-    }
-    // ANCHOR_END: lock_contended
-
-    // ANCHOR: spin
-    /// Waits while the lock is held but nobody sleeps: rounds of exponentially more `PAUSE`s,
-    /// then a few yields (parking_lot's policy, not std's 100 plain spins: measured 0.6-0.9x
-    /// parking_lot where std's policy gave 1.3-2.7x on 2 cores). Returns the last state seen.
-    #[inline]
-    fn spin(&self) -> u32 {
-        let mut backoff = Backoff::new();
-        loop {
-            // Relaxed: only a hint of when to try the real (Acquire) operation.
-            let state = self.state.load(Relaxed);
-            if state != LOCKED || backoff.is_completed() {
-                return state;
-            }
-            backoff.snooze();
-        }
-    }
-    // ANCHOR_END: spin
-
-    #[cold]
-    fn wake(&self) {
-        // One is enough: it will swap CONTENDED back in, so the next unlock wakes the next.
-        futex::wake_one(&self.state);
-    }
-}
-
-impl Default for RawLock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Debug for RawLock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RawLock")
-            .field("locked", &self.is_locked())
-            .finish()
-    }
-}
+use crate::sync::{UnsafeCell, loom_const_fn};
 
 /// A mutual-exclusion lock that owns the data it protects: Python's `threading.Lock`, with the
 /// `with lock:` block spelled as a guard.
@@ -199,7 +17,7 @@ impl fmt::Debug for RawLock {
 /// releases the lock as it unwinds, and the lock stays usable: synclab's locks never poison.
 ///
 /// The lock is 4 bytes plus the data, and the uncontended `lock`/`unlock` pair is one
-/// compare-exchange and one swap, with no system call.
+/// compare-exchange and one `fetch_sub`, with no system call.
 ///
 /// ```
 /// use synclab::Lock;
@@ -377,6 +195,30 @@ impl<'a, T: ?Sized> LockGuard<'a, T> {
             lock,
             _not_send: std::marker::PhantomData,
         }
+    }
+
+    /// Releases the lock *to the thread that has waited longest*, if one is parked: it wakes
+    /// holding the lock, so no running thread can take it first (parking_lot's
+    /// `MutexGuard::unlock_fair`). Dropping the guard instead frees the lock and then wakes a
+    /// parked thread to compete for it, which is faster: a running thread barges in and keeps
+    /// the data in its cache, at the price of longer waits for the sleeper (the fairness
+    /// figures are in Part III's benchmarks chapter).
+    ///
+    /// ```
+    /// use synclab::{Lock, LockGuard};
+    ///
+    /// let turn = Lock::new(0);
+    /// let mut g = turn.lock();
+    /// *g += 1;
+    /// LockGuard::unlock_fair(g);
+    /// assert_eq!(*turn.lock(), 1);
+    /// ```
+    pub fn unlock_fair(guard: Self) {
+        let lock = guard.lock;
+        std::mem::forget(guard);
+        // SAFETY: the guard proved that this thread holds the lock, and it is forgotten, so its
+        // `Drop` will not release the lock a second time.
+        unsafe { lock.raw.unlock_fair() }
     }
 
     /// The lock this guard holds (used by [`Condition`](crate::Condition) to release and

@@ -1,9 +1,9 @@
 //! Feature `lock_api`: [`RawLock`] as a `lock_api` raw mutex.
 //!
 //! `lock_api` separates a lock's *policy* (the raw lock: how to acquire and release) from its
-//! *data* (the generic `Mutex<R, T>` with its guards). Implementing its two traits for synclab's
-//! 4-byte futex lock gives `lock_api::Mutex<RawLock, T>` — the same API as `parking_lot::Mutex`,
-//! mapped guards included — on synclab's algorithm.
+//! *data* (the generic `Mutex<R, T>` with its guards). Implementing its three traits for
+//! synclab's 4-byte queued lock gives `lock_api::Mutex<RawLock, T>` — the same API as
+//! `parking_lot::Mutex`, mapped guards and `unlock_fair` included — on synclab's algorithm.
 //!
 //! ```
 //! type Mutex<T> = lock_api::Mutex<synclab::RawLock, T>;
@@ -12,14 +12,15 @@
 //! *m.lock() += 1;
 //! assert_eq!(*m.lock(), 2);
 //! assert!(m.try_lock_for(std::time::Duration::from_millis(1)).is_some());
+//! lock_api::MutexGuard::unlock_fair(m.lock());
 //! ```
 
 use std::time::{Duration, Instant};
 
 use lock_api::GuardNoSend;
 
+use crate::RawLock;
 use crate::futex;
-use crate::lock::RawLock;
 
 // SAFETY: `RawLock` is a mutual-exclusion lock: `lock` and a successful `try_lock` return only
 // once this thread holds it exclusively, and `unlock` (given the guard state that proves the
@@ -71,5 +72,15 @@ unsafe impl lock_api::RawMutexTimed for RawLock {
     #[inline]
     fn try_lock_until(&self, deadline: Instant) -> Option<GuardNoSend> {
         self.lock_until(Some(deadline)).then(GuardNoSend::new)
+    }
+}
+
+// SAFETY: `unlock_fair` releases the lock exactly as `unlock` does (or hands it, still held, to
+// one parked thread, which then owns it), given the guard state of a successful acquisition.
+unsafe impl lock_api::RawMutexFair for RawLock {
+    #[inline]
+    unsafe fn unlock_fair(&self, _guard: GuardNoSend) {
+        // SAFETY: as in `unlock`: the guard state proves the lock is held in this context.
+        unsafe { RawLock::unlock_fair(self) }
     }
 }

@@ -1,9 +1,8 @@
-//! A prototype for issue 14: a raw lock whose waiters park in a queue *off* the lock word, keyed
-//! by the lock's address, with a direct hand-off on request (`unlock_fair`). Not part of the
-//! API (`#[doc(hidden)]`): it is in the library only so that loom can check it
-//! (`tests/loom_queued_lock.rs`); `benches/scratch/queued.rs` measures it against
-//! [`RawLock`](crate::RawLock), and the tuning log (entry 17) has the figures and the verdict
-//! (not the default: no clear win on 2 cores).
+//! [`RawLock`], the raw lock behind [`Lock`](crate::Lock), [`RLock`](crate::RLock) and the
+//! `lock_api` impl: a lock word of two bits, whose waiters park in a queue *off* the word, keyed
+//! by the lock's address, with a direct hand-off on request (`unlock_fair`). Issue 14 built it
+//! beside the three-state [`FutexLock`](crate::FutexLock) and made it the default once it
+//! measured faster under contention and fairer (tuning log, entries 17, 21 and 22).
 //!
 //! The design is parking_lot's `RawMutex` over `parking_lot_core` (itself WebKit's
 //! `WTF::ParkingLot`), as of parking_lot 0.13: two bits in the lock word, LOCKED and PARKED, the
@@ -12,34 +11,51 @@
 //! the lock is released"; 0.13 also dropped the automatic hand-off every ~0.5 ms, keeping only
 //! `unlock_fair`). What differs from parking_lot: the table is fixed (64 buckets, as in the
 //! portable futex backend, `src/futex/fallback.rs`), a bucket is guarded by synclab's own
-//! [`RawLock`](crate::RawLock) (parking_lot needs its `WordLock` because it has no futex to
-//! build on), and the queue node lives on the parked thread's stack.
+//! [`FutexLock`](crate::FutexLock) (parking_lot needs its `WordLock` because it has no futex to
+//! build on), the queue node lives on the parked thread's stack, and waiters yield instead of
+//! spinning (see `SpinWait`).
 //!
 //! Why the queue, after the three-state word and the counted word (tuning log, 13 and 15): a
 //! waiter that sleeps on the *lock word* is disturbed by every change to it, so a word that
 //! records sleepers either stays "contended" too long (three states) or churns (a count). Here
-//! each parked thread sleeps on its own word (its `Thread`'s parker), the lock word says only
-//! "someone is parked", and the unlock that empties the queue knows it and clears the bit, so
-//! newcomers yield again instead of parking behind nobody.
+//! each parked thread sleeps on its own word, the lock word says only "someone is parked", and
+//! the unlock that empties the queue knows it and clears the bit, so newcomers yield again
+//! instead of parking behind nobody.
 
 mod table;
 
 #[cfg(loom)]
 use std::cell::Cell;
+use std::fmt;
 use std::ptr;
+use std::time::Instant;
 
 use crate::sync::{
     AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
     yield_now,
 };
-use table::{Bucket, HANDED_OFF, Node, WOKEN, bucket};
+use table::{Bucket, HANDED_OFF, Node, TIMED_OUT, WOKEN, bucket};
 
 // ANCHOR: state
 const LOCKED_BIT: u32 = 0b01; // some thread holds the lock
 const PARKED_BIT: u32 = 0b10; // some thread is (or is about to be) parked on this lock
 
-/// A lock word and nothing else (4 bytes); its waiters queue in the global table.
+/// The bare lock, without data: a lock word and nothing else (4 bytes); its waiters queue in a
+/// global table. What [`Lock`](crate::Lock) and [`RLock`](crate::RLock) are built on; public for
+/// building other types (and, with the `lock_api` feature, as `lock_api::Mutex<RawLock, T>`).
+///
+/// ```
+/// use synclab::RawLock;
+///
+/// let raw = RawLock::new();
+/// raw.lock();
+/// assert!(raw.is_locked());
+/// assert!(!raw.try_lock());
+/// // SAFETY: this thread holds the lock.
+/// unsafe { raw.unlock() };
+/// assert!(!raw.is_locked());
+/// ```
 ///
 /// `state`, after parking_lot's `RawMutex`:
 ///
@@ -54,15 +70,15 @@ const PARKED_BIT: u32 = 0b10; // some thread is (or is about to be) parked on th
 ///
 /// 1. A thread enqueues itself only while holding its bucket's lock, and only after seeing the
 ///    state exactly `LOCKED | PARKED` under that lock.
-/// 2. `PARKED_BIT` is cleared only by an unlock, with the bucket lock held, when the queue holds
-///    no other thread for this lock.
+/// 2. `PARKED_BIT` is cleared only with the bucket lock held, when the queue holds no other
+///    thread for this lock: by an unlock, or by a waiter whose deadline passed as it leaves.
 ///
 /// So while anyone is queued, `PARKED` is set, and every `unlock` that frees the lock sees it
 /// (in the value its `fetch_sub` returns) and looks at the queue under the bucket lock. A waiter
 /// that set `PARKED` but has not queued yet is safe too: if the unlock takes the bucket lock
 /// first it finds nobody and clears `PARKED`, and the waiter's check under the bucket lock then
 /// fails, so it retries instead of sleeping.
-pub struct QueuedLock {
+pub struct RawLock {
     state: AtomicU32,
 }
 // ANCHOR_END: state
@@ -96,11 +112,11 @@ impl SpinWait {
 }
 // ANCHOR_END: spin_wait
 
-impl QueuedLock {
+impl RawLock {
     crate::sync::loom_const_fn! {
         /// A new, unlocked lock.
-        pub fn new() -> QueuedLock {
-            QueuedLock { state: AtomicU32::new(0) }
+        pub fn new() -> RawLock {
+            RawLock { state: AtomicU32::new(0) }
         }
     }
 
@@ -114,7 +130,7 @@ impl QueuedLock {
             .compare_exchange_weak(0, LOCKED_BIT, Acquire, Relaxed)
             .is_err()
         {
-            self.lock_slow();
+            self.lock_slow(None);
         }
     }
 
@@ -167,6 +183,13 @@ impl QueuedLock {
         false
     }
 
+    /// Acquires the lock, waiting until `deadline` at most (`None`: no limit). `true` if the
+    /// lock was acquired; a deadline already past still tries once.
+    #[inline]
+    pub fn lock_until(&self, deadline: Option<Instant>) -> bool {
+        self.try_lock() || self.lock_slow(deadline)
+    }
+
     /// `true` if some thread holds the lock (a snapshot).
     pub fn is_locked(&self) -> bool {
         // Relaxed: a hint only.
@@ -178,8 +201,9 @@ impl QueuedLock {
     }
 
     // ANCHOR: lock_slow
+    /// The slow path of `lock`: yield, then park. `false` if `deadline` passed first.
     #[cold]
-    fn lock_slow(&self) {
+    fn lock_slow(&self, deadline: Option<Instant>) -> bool {
         let mut spin = SpinWait::default();
         // Relaxed: only a guide to the next CAS, which is the real test.
         let mut state = self.state.load(Relaxed);
@@ -191,7 +215,7 @@ impl QueuedLock {
                     .state
                     .compare_exchange_weak(state, state | LOCKED_BIT, Acquire, Relaxed)
                 {
-                    Ok(_) => return,
+                    Ok(_) => return true,
                     Err(s) => state = s,
                 }
                 continue;
@@ -200,6 +224,10 @@ impl QueuedLock {
             if state & PARKED_BIT == 0 && spin.spin() {
                 state = self.state.load(Relaxed);
                 continue;
+            }
+            // Out of time: do not queue (a zero timeout tries, yields, and gives up here).
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return false;
             }
             // Announce the park. Relaxed: the check that counts is made again under the bucket
             // lock, and this CAS and `unlock`'s fast CAS are ordered by the word itself.
@@ -212,8 +240,10 @@ impl QueuedLock {
                     continue;
                 }
             }
-            if self.park() == HANDED_OFF {
-                return; // the unlocker left LOCKED set for us
+            match self.park(deadline) {
+                HANDED_OFF => return true, // the unlocker left LOCKED set for us
+                TIMED_OUT => return false,
+                _ => {}
             }
             spin = SpinWait::default();
             state = self.state.load(Relaxed);
@@ -223,8 +253,9 @@ impl QueuedLock {
 
     // ANCHOR: park
     /// Queues this thread on the lock and sleeps until an unlock dequeues it. Returns the token
-    /// it was woken with, or `WOKEN` at once if the lock changed before it could queue.
-    fn park(&self) -> u32 {
+    /// it was woken with, `WOKEN` at once if the lock changed before it could queue, or
+    /// `TIMED_OUT` if `deadline` passed and it took itself out of the queue.
+    fn park(&self, deadline: Option<Instant>) -> u32 {
         let key = self.key();
         let bucket = bucket(key);
         let node = Node::new(key);
@@ -246,9 +277,36 @@ impl QueuedLock {
             // Acquire: pairs with the Release store of the token in `unlock_slow`, so that a
             // hand-off brings the previous holder's writes with it.
             match node.token.load(Acquire) {
-                table::WAITING => node.parker.park(), // may return early: look again
+                // Woken, or early: look again.
+                table::WAITING if node.parker.park_until(deadline) => {}
+                table::WAITING => return self.leave(bucket, &node),
                 token => return token,
             }
+        }
+    }
+
+    /// A parked thread's deadline has passed: it takes its node out of the queue, unless an
+    /// unlock dequeued it first (then it was woken after all, and returns that token).
+    #[cold]
+    fn leave(&self, bucket: &Bucket, node: &Node) -> u32 {
+        bucket.lock.lock();
+        // Acquire: as in `park`. Under the bucket lock, WAITING means still queued: an unlock
+        // stores the token before it lets go of the bucket.
+        let token = node.token.load(Acquire);
+        if token == table::WAITING {
+            // SAFETY: the bucket lock is held, and `node` is queued (its token says so).
+            if !unsafe { bucket.with_queue(|q| q.remove(node)) } {
+                // The last one for this lock: clear PARKED, as `unlock_slow` does (invariant 2).
+                // Relaxed: the bucket lock orders it for parkers.
+                self.state.fetch_and(!PARKED_BIT, Relaxed);
+            }
+        }
+        // SAFETY: taken above.
+        unsafe { bucket.lock.unlock() };
+        if token == table::WAITING {
+            TIMED_OUT
+        } else {
+            token
         }
     }
     // ANCHOR_END: park
@@ -324,9 +382,17 @@ unsafe fn wake(bucket: &Bucket, node: *const Node, token: u32) {
     parker.unpark();
 }
 
-impl Default for QueuedLock {
+impl Default for RawLock {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl fmt::Debug for RawLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawLock")
+            .field("locked", &self.is_locked())
+            .finish()
     }
 }
 
@@ -349,7 +415,7 @@ mod tests {
 
     #[test]
     fn try_lock_and_unlock() {
-        let l = QueuedLock::new();
+        let l = RawLock::new();
         assert!(l.try_lock());
         assert!(l.is_locked() && !l.try_lock());
         // SAFETY: held.
@@ -359,5 +425,61 @@ mod tests {
         // SAFETY: held.
         unsafe { l.unlock_fair() };
         assert_eq!(l.state.load(Relaxed), 0);
+    }
+
+    /// Waits (up to 10 s) until `l`'s word reads `want`.
+    fn until_state(l: &RawLock, want: u32) {
+        let start = std::time::Instant::now();
+        while l.state.load(Relaxed) != want {
+            assert!(
+                start.elapsed().as_secs() < 10,
+                "state {}",
+                l.state.load(Relaxed)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    /// Waiters whose deadlines pass take themselves out: the last one clears `PARKED` (else
+    /// every later unlock would go to the bucket for nobody), but not while a waiter without a
+    /// deadline is still queued.
+    #[test]
+    fn timed_out_waiters_leave_and_the_last_clears_parked() {
+        use std::time::{Duration, Instant};
+        let l = RawLock::new();
+        l.lock();
+        let ms = |n| Some(Instant::now() + Duration::from_millis(n));
+        std::thread::scope(|s| {
+            let timed: Vec<_> = (0..3).map(|_| s.spawn(|| l.lock_until(ms(30)))).collect();
+            until_state(&l, LOCKED_BIT | PARKED_BIT);
+            assert!(timed.into_iter().all(|t| !t.join().unwrap()));
+            assert_eq!(
+                l.state.load(Relaxed),
+                LOCKED_BIT,
+                "PARKED left set by nobody"
+            );
+
+            let blocking = s.spawn(|| {
+                l.lock();
+                // SAFETY: held.
+                unsafe { l.unlock() };
+            });
+            until_state(&l, LOCKED_BIT | PARKED_BIT);
+            let timed = s.spawn(|| l.lock_until(ms(30)));
+            assert!(!timed.join().unwrap());
+            assert_eq!(
+                l.state.load(Relaxed),
+                LOCKED_BIT | PARKED_BIT,
+                "the sleeper was forgotten"
+            );
+            // SAFETY: held since the start.
+            unsafe { l.unlock() };
+            blocking.join().unwrap();
+        });
+        assert_eq!(l.state.load(Relaxed), 0);
+        // A deadline already past still takes a free lock (one try).
+        assert!(l.lock_until(Some(Instant::now())));
+        // SAFETY: just taken.
+        unsafe { l.unlock() };
     }
 }

@@ -1,6 +1,6 @@
 //! `RLock<T>`: Python's `threading.RLock`, a lock that the thread holding it may take again.
 //!
-//! Three words on top of the data: a [`RawLock`] (synclab's 3-state futex mutex, which does all
+//! Three words on top of the data: a [`RawLock`] (synclab's queued lock, which does all
 //! the sleeping and waking), the id of the thread that holds it, and how many guards that thread
 //! holds (std's unstable `ReentrantLock` and parking_lot's `ReentrantMutex` have the same shape).
 //!
@@ -34,8 +34,8 @@ use std::fmt;
 use std::ops::Deref;
 use std::time::Duration;
 
+use crate::RawLock;
 use crate::futex;
-use crate::lock::RawLock;
 use crate::sync::{AtomicU32, AtomicUsize, Ordering::Relaxed, loom_const_fn};
 
 mod wait;

@@ -5,7 +5,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use synclab::{Lock, RawLock};
+use synclab::{Lock, LockGuard, RawLock};
 
 #[test]
 fn sizes_are_a_contract() {
@@ -151,6 +151,32 @@ fn blocked_threads_all_proceed_after_release() {
             drop(g);
         });
         assert_eq!(finished.load(SeqCst), 5);
+    });
+}
+
+#[test]
+fn unlock_fair_hands_the_lock_to_the_parked_thread() {
+    // Unlocked the plain way, a held lock with a parked waiter is free for a moment and the
+    // unlocking thread can take it straight back; `unlock_fair` gives it, still held, to the
+    // waiter, so the unlocker's `try_lock` must fail until the waiter lets go.
+    common::guarded("unlock_fair_hand_off", |status| {
+        let lock = Lock::new(0);
+        let g = lock.lock();
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                status.set("waiter", "blocked in lock");
+                let mut g = lock.lock();
+                *g += 1;
+                std::thread::sleep(Duration::from_millis(20));
+                status.set("waiter", "done");
+            });
+            // Long enough for the waiter's ten yields, so that it is parked, not yielding.
+            std::thread::sleep(Duration::from_millis(200));
+            LockGuard::unlock_fair(g);
+            assert!(lock.try_lock().is_none(), "unlock_fair left the lock free");
+            waiter.join().unwrap();
+        });
+        assert_eq!(*lock.lock(), 1);
     });
 }
 

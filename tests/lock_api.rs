@@ -15,8 +15,12 @@ fn lock_api_mutex_counts_exactly_under_contention() {
         std::thread::scope(|s| {
             for _ in 0..8 {
                 s.spawn(|| {
-                    for _ in 0..iters {
-                        *m.lock() += 1;
+                    for i in 0..iters {
+                        let mut g = m.lock();
+                        *g += 1;
+                        if i % 2 == 1 {
+                            lock_api::MutexGuard::unlock_fair(g);
+                        }
                     }
                 });
             }

@@ -1,4 +1,5 @@
-//! loom models of `Lock` and `Condition` (run with
+//! loom models of `Lock` (over the queued `RawLock`, whose own models are in
+//! `loom_queued_lock.rs`), the three-state `FutexLock`, and `Condition` (run with
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release --test loom_lock`).
 //!
 //! Under `--cfg loom` synclab's atomics are loom's and its futex is a model in which a lost
@@ -8,10 +9,11 @@
 #[path = "common/loom.rs"]
 mod loom_model;
 
+use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::thread;
 use loom_model::model;
-use synclab::{Condition, Lock};
+use synclab::{Condition, FutexLock, Lock};
 
 // ANCHOR: two_threads
 #[test]
@@ -51,6 +53,50 @@ fn lock_timeout_never_strands_a_sleeper() {
         timed.join().unwrap();
         let v = *lock.lock();
         assert!(v == 101 || v == 111, "{v}");
+    });
+}
+
+/// A counter behind the three-state `FutexLock` (the book's first full lock, and the lock of
+/// each bucket of `RawLock`'s parking table).
+#[derive(Default)]
+struct FutexCounter(FutexLock, UnsafeCell<u32>);
+
+// SAFETY: the cell is touched only with the lock held.
+unsafe impl Sync for FutexCounter {}
+// SAFETY: as above; the parts are `Send`.
+unsafe impl Send for FutexCounter {}
+
+impl FutexCounter {
+    /// Adds `n` under the lock, waiting at most until a loom deadline (which loom treats as
+    /// passed) when `timed`; `true` if it did.
+    fn add(&self, n: u32, timed: bool) -> bool {
+        let deadline = timed.then(|| std::time::Instant::now() + std::time::Duration::from_secs(1));
+        if !self.0.lock_until(deadline) {
+            return false;
+        }
+        // SAFETY: the lock is held: this is the only access to the cell, and ours to release.
+        unsafe {
+            self.1.with_mut(|p| *p += n);
+            self.0.unlock();
+        }
+        true
+    }
+}
+
+#[test]
+fn futex_lock_three_threads_count_exactly_and_a_timeout_strands_nobody() {
+    model(|| {
+        let c = Arc::new(FutexCounter::default());
+        let c1 = c.clone();
+        let sleeper = thread::spawn(move || c1.add(1, false));
+        let c2 = c.clone();
+        let timed = thread::spawn(move || c2.add(10, true));
+        c.add(100, false);
+        sleeper.join().unwrap();
+        let got = if timed.join().unwrap() { 10 } else { 0 };
+        c.add(0, false);
+        // SAFETY: every other thread has been joined; nothing holds the lock.
+        assert_eq!(c.1.with(|p| unsafe { *p }), 101 + got);
     });
 }
 

@@ -1,5 +1,5 @@
-//! loom models of the prototype queued lock of issue 14 (`synclab::queued_lock`, tuning log
-//! entry 17). Run with
+//! loom models of [`RawLock`], the queued lock of issue 14 (`src/queued_lock.rs`, tuning log
+//! entries 17 and 22). Run with
 //! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_queued_lock` (at least 3 preemptions:
 //! see [`model`]).
 //!
@@ -12,11 +12,12 @@
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::thread;
-use synclab::queued_lock::{QueuedLock, loom_parks};
+use std::time::{Duration, Instant};
+use synclab::{RawLock, loom_parks};
 
 /// A counter behind the queued lock.
 #[derive(Default)]
-struct Counter(QueuedLock, UnsafeCell<u32>);
+struct Counter(RawLock, UnsafeCell<u32>);
 
 // SAFETY: the cell is touched only with the lock held.
 unsafe impl Sync for Counter {}
@@ -106,4 +107,53 @@ fn unlock_fair_hands_over_without_a_race() {
         assert_eq!(c.get(), 3);
         assert!(!c.0.is_locked());
     });
+}
+
+/// A waiter with a deadline beside one without. loom's futex times out every sleep that has a
+/// deadline at once, so the timed waiter leaves the queue in every way it can (before, beside
+/// and after the unlock that would have woken it); the blocking one is never stranded, and the
+/// lock ends free. With `fair`, the unlock may hand the lock to the waiter as it times out: it
+/// must then keep it (and release it), or the blocking thread would wait forever.
+fn timed_beside_blocking(fair: bool) {
+    model(move || {
+        let c = Arc::new(Counter::default());
+        c.0.lock();
+        let c1 = c.clone();
+        let timed = thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(3600);
+            if !c1.0.lock_until(Some(deadline)) {
+                return 0;
+            }
+            // SAFETY: the lock is held, so this is the only access, and ours to release.
+            unsafe {
+                c1.1.with_mut(|p| *p += 1);
+                c1.0.unlock();
+            }
+            1
+        });
+        let c2 = c.clone();
+        let blocking = thread::spawn(move || c2.add(2, false));
+        // SAFETY: locked above, by this thread.
+        unsafe {
+            if fair {
+                c.0.unlock_fair();
+            } else {
+                c.0.unlock();
+            }
+        }
+        let got = timed.join().unwrap();
+        blocking.join().unwrap();
+        assert_eq!(c.get(), 2 + got);
+        assert!(!c.0.is_locked());
+    });
+}
+
+#[test]
+fn a_waiter_that_times_out_never_strands_another() {
+    timed_beside_blocking(false);
+}
+
+#[test]
+fn a_waiter_handed_the_lock_as_it_times_out_keeps_it() {
+    timed_beside_blocking(true);
 }

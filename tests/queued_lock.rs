@@ -1,18 +1,20 @@
-//! The prototype queued lock of issue 14 (`synclab::queued_lock`, tuning log entry 17) under
-//! real threads: more threads than the machine's 2 cores, a watchdog, exact counts, and an
-//! "inside" flag that two holders at once would trip.
+//! `RawLock`, the queued lock of issue 14 (`src/queued_lock.rs`, tuning log entries 17, 21 and
+//! 22), under real threads: more threads than the machine's 2 cores, a watchdog, exact counts,
+//! an "inside" flag that two holders at once would trip, and waiters with short deadlines that
+//! time out and leave the queue while others sleep in it.
 
 mod common;
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
 
-use synclab::queued_lock::QueuedLock;
+use synclab::RawLock;
 
 /// A counter behind the queued lock.
 #[derive(Default)]
 struct Counter {
-    lock: QueuedLock,
+    lock: RawLock,
     inside: AtomicBool,
     value: UnsafeCell<usize>,
 }
@@ -22,11 +24,17 @@ unsafe impl Sync for Counter {}
 
 impl Counter {
     /// One locked increment, split into a read and a write so a second holder would lose
-    /// updates; `how` picks the unlock (odd: `unlock_fair`), a `try_lock` first (`% 3 == 2`)
-    /// and a yield inside the critical section (`% 97 == 96`).
+    /// updates; `how` picks the unlock (odd: `unlock_fair`), a `try_lock` first (`% 3 == 2`),
+    /// 20 µs deadlines retried until one succeeds (`% 5 == 4`) and a yield inside the critical
+    /// section (`% 97 == 96`).
     fn add(&self, how: usize) {
         if how % 3 != 2 || !self.lock.try_lock() {
-            self.lock.lock();
+            if how % 5 == 4 {
+                let patience = Duration::from_micros(20);
+                while !self.lock.lock_until(Some(Instant::now() + patience)) {}
+            } else {
+                self.lock.lock();
+            }
         }
         assert!(!self.inside.swap(true, SeqCst), "two holders at once");
         // SAFETY: the lock is held, so this is the only access.

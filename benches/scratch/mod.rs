@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 // ---------------------------------------------------------------- locks
 
 pub mod counted;
+pub mod futex;
 pub mod policy;
-pub mod queued;
-pub use queued::Queued;
+pub use futex::Futex;
 
 pub trait BenchLock: Sync + Default {
     /// Lock, add one and run `rounds` of [`busy`] on the counter, unlock.

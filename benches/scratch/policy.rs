@@ -1,5 +1,5 @@
-//! Throw-away copies of `synclab::RawLock` that differ only in `spin`, the wait before sleeping
-//! (tuning log entry 19), so that the candidates run interleaved in one `perf_scratch` binary:
+//! Throw-away copies of `synclab::FutexLock` (the three-state lock) that differ only in `spin`,
+//! the wait before sleeping (tuning log entry 19), so that the candidates run interleaved in one `perf_scratch` binary:
 //! `lockpol/contended{2,4,8}{,_long}`.
 //!
 //! `Policy<PAUSES, YIELDS>`: one round of `PAUSES` `spin_loop`s (0: none), then up to `YIELDS`

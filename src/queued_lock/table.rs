@@ -1,18 +1,20 @@
 //! The parking table of the queued lock: a fixed array of buckets keyed by a lock's address,
-//! each a [`RawLock`] over an intrusive FIFO of the threads parked on the locks that hash there
+//! each a [`FutexLock`] over an intrusive FIFO of the threads parked on the locks that hash there
 //! (parking_lot's `parking_lot_core`, which grows its table with the thread count; a fixed table
 //! is simpler, and two locks that share a bucket only cost a longer scan).
 
 use std::cell::Cell;
 use std::ptr;
+use std::time::Instant;
 
-use crate::RawLock;
-use crate::sync::{AtomicU32, UnsafeCell};
+use crate::sync::{Arc, AtomicU32, Ordering::Release, UnsafeCell};
+use crate::{FutexLock, futex};
 
 /// What a parked thread finds in its node's `token` (the unlock that dequeues it writes it).
 pub(super) const WAITING: u32 = 0; // still queued
 pub(super) const WOKEN: u32 = 1; // dequeued; the lock was released: compete for it again
 pub(super) const HANDED_OFF: u32 = 2; // dequeued; the lock was *not* released: it is ours now
+pub(super) const TIMED_OUT: u32 = 3; // (never stored) the deadline passed; we dequeued ourselves
 
 // ANCHOR: node
 /// One parked thread, on its own stack. It is queued while `token` is `WAITING`; the unlock
@@ -34,53 +36,35 @@ impl Node {
         Node {
             key,
             next: Cell::new(ptr::null()),
-            parker: Parker::current(),
+            parker: Parker::new(),
             token: AtomicU32::new(WAITING),
         }
     }
 }
 
-/// std's per-thread parker: `unpark` sets the thread's own futex word (which the `Thread`
-/// handle keeps alive, so a late wake never touches freed memory) and wakes it only if it
-/// sleeps; `park` may return spuriously, or early for an old `unpark`, so callers loop.
-#[cfg(not(loom))]
+/// How a parked thread sleeps and is woken: a futex word of its own, new for each park (one
+/// allocation, on a path that sleeps anyway). Not std's `thread::park`: that would consume an
+/// `unpark` meant for the caller's own `park` (a wakeup lost in *their* protocol), and leave
+/// one of ours for it to find. The waker holds a clone, so a wake that comes after the parked
+/// thread has seen its token and left touches a word that is still alive.
 #[derive(Clone)]
-pub(super) struct Parker(std::thread::Thread);
+pub(super) struct Parker(Arc<AtomicU32>);
 
-#[cfg(not(loom))]
 impl Parker {
-    fn current() -> Parker {
-        Parker(std::thread::current())
+    fn new() -> Parker {
+        Parker(Arc::new(AtomicU32::new(0)))
     }
-    pub(super) fn park(&self) {
-        std::thread::park();
-    }
-    pub(super) fn unpark(self) {
-        self.0.unpark();
-    }
-}
 
-/// Under loom, the same with a word of its own per node on synclab's futex model. (loom's
-/// `unpark` would do, but it also wakes a thread blocked on a loom mutex, here a bucket lock's
-/// futex, which real threads never see, and loom then fails inside that mutex.)
-#[cfg(loom)]
-#[derive(Clone)]
-pub(super) struct Parker(crate::sync::Arc<AtomicU32>);
+    /// Sleeps until unparked, spuriously, or until `deadline`; `false` once it has passed.
+    pub(super) fn park_until(&self, deadline: Option<Instant>) -> bool {
+        !futex::wait(&self.0, 0, deadline).timed_out()
+    }
 
-#[cfg(loom)]
-impl Parker {
-    fn current() -> Parker {
-        Parker(crate::sync::Arc::new(AtomicU32::new(0)))
-    }
-    pub(super) fn park(&self) {
-        crate::futex::wait(&self.0, 0, None);
-    }
     pub(super) fn unpark(self) {
-        // Release, as std's `unpark` (the futex model's load is SeqCst): a thread woken here
-        // then sees its token, instead of finding the word set and its token not yet visible,
-        // which loom would explore as an endless loop.
-        self.0.store(1, crate::sync::Ordering::Release);
-        crate::futex::wake_one(&self.0);
+        // Release: a thread woken here then sees its token (stored before), instead of finding
+        // the word set and its token not yet visible (loom explores that as an endless loop).
+        self.0.store(1, Release);
+        futex::wake_one(&self.0);
     }
 }
 
@@ -92,7 +76,7 @@ pub(super) struct Queue {
 
 /// One bucket, on its own 128 bytes (two cache lines, as in `src/futex/fallback.rs`).
 ///
-/// Its lock is synclab's three-state `RawLock`. Once contended, that lock makes a `futex_wake`
+/// Its lock is synclab's three-state [`FutexLock`]. Once contended, that lock makes a `futex_wake`
 /// per unlock until one finds nobody asleep, and the queued lock made 19 000–23 000 `futex`
 /// calls per run with 4 threads and a long critical section (parking_lot: 11 000–16 000). A
 /// bucket lock that spins and yields but never sleeps cut that to 12 000–13 000, but was no
@@ -100,7 +84,7 @@ pub(super) struct Queue {
 /// lock that can sleep stayed (tuning log, entry 17).
 #[repr(align(128))]
 pub(super) struct Bucket {
-    pub(super) lock: RawLock,
+    pub(super) lock: FutexLock,
     queue: UnsafeCell<Queue>,
 }
 
@@ -127,7 +111,7 @@ pub(super) fn bucket(key: usize) -> &'static Bucket {
 impl Bucket {
     crate::sync::loom_const_fn! {
         fn new() -> Bucket {
-            Bucket { lock: RawLock::new(), queue: UnsafeCell::new(Queue::new()) }
+            Bucket { lock: FutexLock::new(), queue: UnsafeCell::new(Queue::new()) }
         }
     }
 
@@ -166,6 +150,39 @@ impl Queue {
             }
         }
         self.tail = node;
+    }
+
+    /// Takes `node` out of the queue (a waiter whose deadline passed); says whether another
+    /// node for the same lock remains.
+    ///
+    /// # Safety
+    ///
+    /// The bucket lock is held, and `node` is queued.
+    pub(super) unsafe fn remove(&mut self, node: *const Node) -> bool {
+        let (mut prev, mut cur): (*const Node, _) = (ptr::null(), self.head);
+        let mut more = false;
+        // SAFETY: as in `remove_first`: every node reached from `head` is queued and alive.
+        unsafe {
+            let key = (*node).key;
+            while !cur.is_null() {
+                let next = (*cur).next.get();
+                if cur == node {
+                    if prev.is_null() {
+                        self.head = next;
+                    } else {
+                        (*prev).next.set(next);
+                    }
+                    if self.tail == cur {
+                        self.tail = prev;
+                    }
+                } else {
+                    more |= (*cur).key == key;
+                    prev = cur;
+                }
+                cur = next;
+            }
+        }
+        more
     }
 
     /// Takes the first node for `key` out of the queue; also says whether another remains.
@@ -220,6 +237,26 @@ mod tests {
             assert_eq!(q.remove_first(3), (p(3), false));
             assert_eq!(q.tail, &nodes[2] as *const Node);
             assert_eq!(q.remove_first(1), (p(2), false));
+            assert_eq!(q.remove_first(1), (None, false));
+            assert_eq!(q.remove_first(2), (p(1), false));
+            assert!(q.head.is_null() && q.tail.is_null());
+        }
+    }
+
+    #[test]
+    fn remove_takes_out_one_node_and_reports_its_lock_mates() {
+        let nodes: Vec<Node> = [1, 2, 1, 2].map(Node::new).into();
+        let p = |i: usize| Some(&nodes[i] as *const Node);
+        let mut q = Queue::new();
+        // SAFETY: as above.
+        unsafe {
+            for n in &nodes {
+                q.push(n);
+            }
+            assert!(q.remove(&nodes[3]), "node 1 is another for lock 2");
+            assert_eq!(q.tail, &nodes[2] as *const Node);
+            assert!(q.remove(&nodes[0]), "node 2 is another for lock 1");
+            assert!(!q.remove(&nodes[2]));
             assert_eq!(q.remove_first(1), (None, false));
             assert_eq!(q.remove_first(2), (p(1), false));
             assert!(q.head.is_null() && q.tail.is_null());
