@@ -7,8 +7,8 @@ use std::cell::Cell;
 use std::ptr;
 use std::time::Instant;
 
-use crate::sync::{Arc, AtomicU32, Ordering::Release, UnsafeCell};
-use crate::{FutexLock, futex};
+use crate::FutexLock;
+use crate::sync::{AtomicU32, UnsafeCell};
 
 /// What a parked thread finds in its node's `token` (the unlock that dequeues it writes it).
 pub(super) const WAITING: u32 = 0; // still queued
@@ -36,35 +36,71 @@ impl Node {
         Node {
             key,
             next: Cell::new(ptr::null()),
-            parker: Parker::new(),
+            parker: Parker::current(),
             token: AtomicU32::new(WAITING),
         }
     }
 }
 
-/// How a parked thread sleeps and is woken: a futex word of its own, new for each park (one
-/// allocation, on a path that sleeps anyway). Not std's `thread::park`: that would consume an
-/// `unpark` meant for the caller's own `park` (a wakeup lost in *their* protocol), and leave
-/// one of ours for it to find. The waker holds a clone, so a wake that comes after the parked
-/// thread has seen its token and left touches a word that is still alive.
+/// std's per-thread parker: `unpark` sets the thread's own futex word (which the `Thread`
+/// handle keeps alive, so a late wake never touches freed memory) and wakes it only if it
+/// sleeps; `park` may return spuriously, or early for an old `unpark`, so callers loop. No
+/// allocation: a contended lock allocates nothing (`tests/memory.rs`). A late `unpark` of ours
+/// can make a caller's own `thread::park` return early, and ours can take an `unpark` meant for
+/// it; both are within `park`'s contract (it may return spuriously, so a correct caller parks in
+/// a loop that re-checks its condition), and std's own channels (`std::sync::mpmc`) park their
+/// waiting threads the same way.
+#[cfg(not(loom))]
 #[derive(Clone)]
-pub(super) struct Parker(Arc<AtomicU32>);
+pub(super) struct Parker(std::thread::Thread);
 
+#[cfg(not(loom))]
 impl Parker {
-    fn new() -> Parker {
-        Parker(Arc::new(AtomicU32::new(0)))
+    fn current() -> Parker {
+        Parker(std::thread::current())
     }
 
     /// Sleeps until unparked, spuriously, or until `deadline`; `false` once it has passed.
     pub(super) fn park_until(&self, deadline: Option<Instant>) -> bool {
-        !futex::wait(&self.0, 0, deadline).timed_out()
+        match deadline {
+            None => std::thread::park(),
+            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => std::thread::park_timeout(left),
+                _ => return false,
+            },
+        }
+        true
     }
 
     pub(super) fn unpark(self) {
-        // Release: a thread woken here then sees its token (stored before), instead of finding
-        // the word set and its token not yet visible (loom explores that as an endless loop).
-        self.0.store(1, Release);
-        futex::wake_one(&self.0);
+        self.0.unpark();
+    }
+}
+
+/// Under loom, the same with a word of its own per node on synclab's futex model. (loom's
+/// `unpark` would do, but it also wakes a thread blocked on a loom mutex, here a bucket lock's
+/// futex, which real threads never see, and loom then fails inside that mutex.)
+#[cfg(loom)]
+#[derive(Clone)]
+pub(super) struct Parker(crate::sync::Arc<AtomicU32>);
+
+#[cfg(loom)]
+impl Parker {
+    fn current() -> Parker {
+        Parker(crate::sync::Arc::new(AtomicU32::new(0)))
+    }
+
+    /// As above; the futex model takes any deadline as passed the moment it would sleep.
+    pub(super) fn park_until(&self, deadline: Option<Instant>) -> bool {
+        !crate::futex::wait(&self.0, 0, deadline).timed_out()
+    }
+
+    pub(super) fn unpark(self) {
+        // Release, as std's `unpark` (the futex model's load is SeqCst): a thread woken here
+        // then sees its token, instead of finding the word set and its token not yet visible,
+        // which loom would explore as an endless loop.
+        self.0.store(1, crate::sync::Ordering::Release);
+        crate::futex::wake_one(&self.0);
     }
 }
 
