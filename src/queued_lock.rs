@@ -35,11 +35,12 @@ use crate::sync::{
     Ordering::{Acquire, Relaxed, Release},
     yield_now,
 };
-use table::{Bucket, HANDED_OFF, Node, TIMED_OUT, WOKEN, bucket};
+use table::{Bucket, HANDED_OFF, INVALID, Node, TIMED_OUT, WOKEN, bucket};
 
 // ANCHOR: state
 const LOCKED_BIT: u32 = 0b01; // some thread holds the lock
 const PARKED_BIT: u32 = 0b10; // some thread is (or is about to be) parked on this lock
+const WOKEN_BIT: u32 = 0b100; // an unlock woke a thread that has not yet taken the lock or re-parked
 
 /// The bare lock, without data: a lock word and nothing else (4 bytes); its waiters queue in a
 /// global table. What [`Lock`](crate::Lock) and [`RLock`](crate::RLock) are built on; public for
@@ -57,27 +58,35 @@ const PARKED_BIT: u32 = 0b10; // some thread is (or is about to be) parked on th
 /// assert!(!raw.is_locked());
 /// ```
 ///
-/// `state`, after parking_lot's `RawMutex`:
+/// `state`, after parking_lot's `RawMutex`, plus the "woken" bit of Go's `sync.Mutex`:
 ///
-/// | `PARKED_BIT` | `LOCKED_BIT` | meaning | `lock` does | `unlock` does |
-/// |---|---|---|---|---|
-/// | 0 | 0 | free, nobody parked | CAS → `LOCKED`, done | — |
-/// | 0 | 1 | held, nobody parked | yield; then set `PARKED`, park | `-LOCKED` → 0, no syscall |
-/// | 1 | 1 | held, threads parked (or about to) | park | `-LOCKED`; bucket: dequeue one, wake it |
-/// | 1 | 0 | free, threads parked (an unlock is waking one) | barge: CAS → `+LOCKED` | — |
+/// | `WOKEN` | `PARKED` | `LOCKED` | meaning | `lock` does | `unlock` does |
+/// |---|---|---|---|---|---|
+/// | 0 | 0 | 0 | free, nobody parked | CAS → `LOCKED`, done | — |
+/// | 0 | 0 | 1 | held, nobody parked | yield; then set `PARKED`, park | `-LOCKED` → 0, no syscall |
+/// | 0 | 1 | 1 | held, threads parked (or about to) | park | `-LOCKED`; bucket: dequeue one, set `WOKEN`, wake it |
+/// | 0 | 1 | 0 | free, threads parked (an unlock is on its way to the queue) | barge: CAS → `+LOCKED` | — |
+/// | 1 | 1 | 1 | held, threads parked, one woken and competing | park (the woken one yields) | `-LOCKED`, and nothing else: the woken thread is still to come |
+/// | 1 | × | 0 | free, one woken and competing | barge: CAS → `+LOCKED` | — |
 ///
 /// Invariants (no lost wakeup):
 ///
-/// 1. A thread enqueues itself only while holding its bucket's lock, and only after seeing the
-///    state exactly `LOCKED | PARKED` under that lock.
+/// 1. A thread enqueues itself only while holding its bucket's lock, and only after seeing
+///    `LOCKED | PARKED` set under that lock.
 /// 2. `PARKED_BIT` is cleared only with the bucket lock held, when the queue holds no other
 ///    thread for this lock: by an unlock, or by a waiter whose deadline passed as it leaves.
+/// 3. `WOKEN_BIT` is set only by an unlock that dequeues a thread to wake it; that thread clears
+///    it in the same compare-exchange that either takes the lock or sees it held (to park again,
+///    or to give up at its deadline). So while `WOKEN` is set, a woken thread is still to look
+///    at the lock, and if it finds the lock held, the holder's unlock comes later and sees
+///    `WOKEN` clear.
 ///
 /// So while anyone is queued, `PARKED` is set, and every `unlock` that frees the lock sees it
-/// (in the value its `fetch_sub` returns) and looks at the queue under the bucket lock. A waiter
-/// that set `PARKED` but has not queued yet is safe too: if the unlock takes the bucket lock
-/// first it finds nobody and clears `PARKED`, and the waiter's check under the bucket lock then
-/// fails, so it retries instead of sleeping.
+/// (in the value its `fetch_sub` returns). It then wakes one, unless the lock is already held
+/// again (that holder's unlock will see `PARKED` in turn) or `WOKEN` says a woken thread is on
+/// its way (invariant 3). A waiter that set `PARKED` but has not queued yet is safe too: if the
+/// unlock takes the bucket lock first it finds nobody and clears `PARKED`, and the waiter's
+/// check under the bucket lock then fails, so it retries instead of sleeping.
 pub struct RawLock {
     state: AtomicU32,
 }
@@ -205,45 +214,71 @@ impl RawLock {
     #[cold]
     fn lock_slow(&self, deadline: Option<Instant>) -> bool {
         let mut spin = SpinWait::default();
+        // Whether an unlock woke this thread and set WOKEN for it (invariant 3): it must then
+        // clear the bit in the CAS that takes the lock or that sees it held.
+        let mut woken = false;
+        // Whether it has parked once already (loom's clock: see `expired`).
+        let mut slept = false;
         // Relaxed: only a guide to the next CAS, which is the real test.
         let mut state = self.state.load(Relaxed);
         loop {
+            let clear = if woken { WOKEN_BIT } else { 0 };
             // Free (even with threads parked: a running thread may barge in): take it.
             if state & LOCKED_BIT == 0 {
                 // Acquire: as in `lock`.
-                match self
-                    .state
-                    .compare_exchange_weak(state, state | LOCKED_BIT, Acquire, Relaxed)
-                {
+                match self.state.compare_exchange_weak(
+                    state,
+                    (state | LOCKED_BIT) & !clear,
+                    Acquire,
+                    Relaxed,
+                ) {
                     Ok(_) => return true,
                     Err(s) => state = s,
                 }
                 continue;
             }
-            // Held, and nobody parked: yield, hoping the holder runs and leaves soon.
-            if state & PARKED_BIT == 0 && spin.spin() {
+            // Held, and nobody parked, or this thread was woken (then the unlocks leave the
+            // queue alone until it parks again): yield, hoping the holder runs and leaves soon.
+            if (state & PARKED_BIT == 0 || woken) && spin.spin() {
                 state = self.state.load(Relaxed);
                 continue;
             }
-            // Out of time: do not queue (a zero timeout tries, yields, and gives up here).
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return false;
+            // Out of time: do not queue (a zero timeout tries, yields, and gives up here); a
+            // woken thread first hands back WOKEN, while the lock is still held (invariant 3).
+            if expired(deadline, slept) {
+                if !woken {
+                    return false;
+                }
+                // Relaxed: as the CAS below.
+                match self
+                    .state
+                    .compare_exchange_weak(state, state & !clear, Relaxed, Relaxed)
+                {
+                    Ok(_) => return false,
+                    Err(s) => state = s,
+                }
+                continue;
             }
-            // Announce the park. Relaxed: the check that counts is made again under the bucket
-            // lock, and this CAS and `unlock`'s fast CAS are ordered by the word itself.
-            if state & PARKED_BIT == 0 {
-                if let Err(s) =
-                    self.state
-                        .compare_exchange_weak(state, state | PARKED_BIT, Relaxed, Relaxed)
+            // Announce the park (and hand back WOKEN). Relaxed: the check that counts is made
+            // again under the bucket lock, and this CAS and `unlock`'s `fetch_sub` are ordered by
+            // the word itself.
+            let parked = (state | PARKED_BIT) & !clear;
+            if parked != state {
+                if let Err(s) = self
+                    .state
+                    .compare_exchange_weak(state, parked, Relaxed, Relaxed)
                 {
                     state = s;
                     continue;
                 }
             }
+            woken = false;
+            slept = true;
             match self.park(deadline) {
                 HANDED_OFF => return true, // the unlocker left LOCKED set for us
                 TIMED_OUT => return false,
-                _ => {}
+                WOKEN => woken = true, // and WOKEN is set for us
+                _ => {}                // INVALID: the state changed before we could queue
             }
             spin = SpinWait::default();
             state = self.state.load(Relaxed);
@@ -253,7 +288,7 @@ impl RawLock {
 
     // ANCHOR: park
     /// Queues this thread on the lock and sleeps until an unlock dequeues it. Returns the token
-    /// it was woken with, `WOKEN` at once if the lock changed before it could queue, or
+    /// it was woken with, `INVALID` at once if the lock changed before it could queue, or
     /// `TIMED_OUT` if `deadline` passed and it took itself out of the queue.
     fn park(&self, deadline: Option<Instant>) -> u32 {
         let key = self.key();
@@ -261,10 +296,11 @@ impl RawLock {
         let node = Node::new(key);
         bucket.lock.lock();
         // Relaxed: the bucket lock orders this load after every store an unlock made under it.
-        if self.state.load(Relaxed) != LOCKED_BIT | PARKED_BIT {
+        // (WOKEN may be set: the woken thread is still to look at the lock, invariant 3.)
+        if self.state.load(Relaxed) & (LOCKED_BIT | PARKED_BIT) != LOCKED_BIT | PARKED_BIT {
             // SAFETY: taken just above.
             unsafe { bucket.lock.unlock() };
-            return WOKEN;
+            return INVALID;
         }
         // SAFETY: the bucket lock is held; `node` stays where it is, on this frame, which does
         // not return before an unlock has dequeued it and set its token.
@@ -317,6 +353,13 @@ impl RawLock {
     /// alive (the same contract that lets std's futex mutex wake after its release).
     #[cold]
     fn unlock_slow(&self) {
+        // Held again already (that holder's unlock will see PARKED), or a woken thread is still
+        // to look at the lock (invariant 3): nobody to wake now. This is what keeps a holder
+        // that retakes the lock at once from waking, one unlock after another, parked threads
+        // that can only find it held and park again. Relaxed: ordered by the word itself.
+        if self.state.load(Relaxed) & (LOCKED_BIT | WOKEN_BIT) != 0 {
+            return;
+        }
         let bucket = bucket(self.key());
         bucket.lock.lock();
         // SAFETY: the bucket lock is held.
@@ -328,8 +371,12 @@ impl RawLock {
             self.state.fetch_and(!PARKED_BIT, Relaxed);
         }
         match node {
-            // SAFETY: the bucket lock is held, and `node` was just dequeued.
-            Some(node) => unsafe { wake(bucket, node, WOKEN) },
+            Some(node) => {
+                // Relaxed: the woken thread learns of it from its token (Release/Acquire).
+                self.state.fetch_or(WOKEN_BIT, Relaxed);
+                // SAFETY: the bucket lock is held, and `node` was just dequeued.
+                unsafe { wake(bucket, node, WOKEN) }
+            }
             // SAFETY: taken above.
             None => unsafe { bucket.lock.unlock() },
         }
@@ -363,6 +410,17 @@ impl RawLock {
         unsafe { wake(bucket, node, HANDED_OFF) };
     }
     // ANCHOR_END: unlock_slow
+}
+
+/// Whether `deadline` has passed. loom has no clock: there, as in its futex model, a deadline
+/// passes while the thread sleeps, so it counts as passed once the thread has parked, and the
+/// models reach the path of a thread woken by an unlock that then gives up.
+fn expired(deadline: Option<Instant>, slept: bool) -> bool {
+    if cfg!(loom) {
+        deadline.is_some() && slept
+    } else {
+        deadline.is_some_and(|d| Instant::now() >= d)
+    }
 }
 
 /// Gives a dequeued node its token, releases the bucket, and wakes the node's thread.

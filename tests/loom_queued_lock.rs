@@ -112,7 +112,8 @@ fn unlock_fair_hands_over_without_a_race() {
 /// A waiter with a deadline beside one without. loom's futex times out every sleep that has a
 /// deadline at once, so the timed waiter leaves the queue in every way it can (before, beside
 /// and after the unlock that would have woken it); the blocking one is never stranded, and the
-/// lock ends free. With `fair`, the unlock may hand the lock to the waiter as it times out: it
+/// lock ends free. The main thread then takes the lock again, so that the timed waiter can be
+/// woken (an unlock sets `WOKEN` for it), find the lock held, and give up. With `fair`, the unlock may hand the lock to the waiter as it times out: it
 /// must then keep it (and release it), or the blocking thread would wait forever.
 fn timed_beside_blocking(fair: bool) {
     model(move || {
@@ -141,9 +142,12 @@ fn timed_beside_blocking(fair: bool) {
                 c.0.unlock();
             }
         }
+        // Once more, so that an unlock can find the timed waiter woken and then gone: if it
+        // left without handing back WOKEN, this unlock would not wake the blocking one.
+        c.add(4, false);
         let got = timed.join().unwrap();
         blocking.join().unwrap();
-        assert_eq!(c.get(), 2 + got);
+        assert_eq!(c.get(), 6 + got);
         assert!(!c.0.is_locked());
     });
 }

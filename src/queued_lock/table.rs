@@ -15,6 +15,7 @@ pub(super) const WAITING: u32 = 0; // still queued
 pub(super) const WOKEN: u32 = 1; // dequeued; the lock was released: compete for it again
 pub(super) const HANDED_OFF: u32 = 2; // dequeued; the lock was *not* released: it is ours now
 pub(super) const TIMED_OUT: u32 = 3; // (never stored) the deadline passed; we dequeued ourselves
+pub(super) const INVALID: u32 = 4; // (never stored) the lock changed before we could queue
 
 // ANCHOR: node
 /// One parked thread, on its own stack. It is queued while `token` is `WAITING`; the unlock
