@@ -217,8 +217,10 @@ impl RawLock {
         // Whether an unlock woke this thread and set WOKEN for it (invariant 3): it must then
         // clear the bit in the CAS that takes the lock or that sees it held.
         let mut woken = false;
-        // Whether it has parked once already (loom's clock: see `expired`).
+        // Whether it has parked once already (loom's clock: see `expired`), and when it first
+        // did (a thread that has waited long enough is handed the lock: `Node::overdue`).
         let mut slept = false;
+        let mut since = None;
         // Relaxed: only a guide to the next CAS, which is the real test.
         let mut state = self.state.load(Relaxed);
         loop {
@@ -239,7 +241,11 @@ impl RawLock {
             }
             // Held, and nobody parked, or this thread was woken (then the unlocks leave the
             // queue alone until it parks again): yield, hoping the holder runs and leaves soon.
-            if (state & PARKED_BIT == 0 || woken) && spin.spin() {
+            // (An overdue woken thread parks again at once: its place is first in the queue,
+            // and the next unlock hands it the lock.)
+            if (state & PARKED_BIT == 0 || woken && !since.is_some_and(table::overdue))
+                && spin.spin()
+            {
                 state = self.state.load(Relaxed);
                 continue;
             }
@@ -273,8 +279,10 @@ impl RawLock {
                 }
             }
             woken = false;
+            let requeued = slept;
             slept = true;
-            match self.park(deadline) {
+            let since = *since.get_or_insert_with(Instant::now);
+            match self.park(deadline, since, requeued) {
                 HANDED_OFF => return true, // the unlocker left LOCKED set for us
                 TIMED_OUT => return false,
                 WOKEN => woken = true, // and WOKEN is set for us
@@ -290,10 +298,10 @@ impl RawLock {
     /// Queues this thread on the lock and sleeps until an unlock dequeues it. Returns the token
     /// it was woken with, `INVALID` at once if the lock changed before it could queue, or
     /// `TIMED_OUT` if `deadline` passed and it took itself out of the queue.
-    fn park(&self, deadline: Option<Instant>) -> u32 {
+    fn park(&self, deadline: Option<Instant>, since: Instant, requeued: bool) -> u32 {
         let key = self.key();
         let bucket = bucket(key);
-        let node = Node::new(key);
+        let node = Node::new(key, since, requeued);
         bucket.lock.lock();
         // Relaxed: the bucket lock orders this load after every store an unlock made under it.
         // (WOKEN may be set: the woken thread is still to look at the lock, invariant 3.)
@@ -304,7 +312,15 @@ impl RawLock {
         }
         // SAFETY: the bucket lock is held; `node` stays where it is, on this frame, which does
         // not return before an unlock has dequeued it and set its token.
-        unsafe { bucket.with_queue(|q| q.push(&node)) };
+        unsafe {
+            bucket.with_queue(|q| {
+                if node.requeued() {
+                    q.push_front(&node);
+                } else {
+                    q.push(&node);
+                }
+            });
+        }
         // SAFETY: taken just above.
         unsafe { bucket.lock.unlock() };
         #[cfg(loom)]
@@ -372,10 +388,18 @@ impl RawLock {
         }
         match node {
             Some(node) => {
-                // Relaxed: the woken thread learns of it from its token (Release/Acquire).
-                self.state.fetch_or(WOKEN_BIT, Relaxed);
+                // A thread that has waited too long is handed the lock, if nobody has barged in
+                // meanwhile (that thread's unlock will come here in turn): it wakes holding it.
+                // SAFETY: `node` was just dequeued under the bucket lock, so it is alive.
+                let token = if unsafe { (*node).overdue() } && self.try_lock() {
+                    HANDED_OFF
+                } else {
+                    // Relaxed: the woken thread learns of it from its token (Release/Acquire).
+                    self.state.fetch_or(WOKEN_BIT, Relaxed);
+                    WOKEN
+                };
                 // SAFETY: the bucket lock is held, and `node` was just dequeued.
-                unsafe { wake(bucket, node, WOKEN) }
+                unsafe { wake(bucket, node, token) }
             }
             // SAFETY: taken above.
             None => unsafe { bucket.lock.unlock() },

@@ -5,7 +5,7 @@
 
 use std::cell::Cell;
 use std::ptr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::FutexLock;
 use crate::sync::{AtomicU32, UnsafeCell};
@@ -29,18 +29,48 @@ pub(super) struct Node {
     /// How to wake this thread: its own futex word, kept alive by the clone the waker holds.
     pub(super) parker: Parker,
     pub(super) token: AtomicU32,
+    /// When its thread first parked on this lock (in this call of `lock`).
+    since: Instant,
+    /// Whether its thread has parked on this lock before (woken, it lost the race).
+    requeued: bool,
 }
 // ANCHOR_END: node
 
 impl Node {
-    pub(super) fn new(key: usize) -> Node {
+    pub(super) fn new(key: usize, since: Instant, requeued: bool) -> Node {
         Node {
             key,
             next: Cell::new(ptr::null()),
             parker: Parker::current(),
             token: AtomicU32::new(WAITING),
+            since,
+            requeued,
         }
     }
+
+    /// Whether its thread has waited long enough to be handed the lock (parking_lot's
+    /// "eventual fairness", Go's starvation mode). loom has no clock: there a thread that has
+    /// parked before counts, so the models take both ways of waking.
+    pub(super) fn overdue(&self) -> bool {
+        if cfg!(loom) {
+            self.requeued
+        } else {
+            overdue(self.since)
+        }
+    }
+
+    pub(super) fn requeued(&self) -> bool {
+        self.requeued
+    }
+}
+
+/// How long a thread waits before the next unlock that wakes it hands it the lock instead
+/// (Go's mutex uses 1 ms; parking_lot 0.12 handed off about every 0.5 ms).
+const FAIR_AFTER: Duration = Duration::from_millis(1);
+
+/// Whether a thread that first parked at `since` is owed a hand-off.
+pub(super) fn overdue(since: Instant) -> bool {
+    since.elapsed() >= FAIR_AFTER
 }
 
 /// std's per-thread parker: `unpark` sets the thread's own futex word (which the `Thread`
@@ -189,6 +219,21 @@ impl Queue {
         self.tail = node;
     }
 
+    /// Puts `node` first: a thread that was woken, lost the lock to a running one and parks
+    /// again keeps its place (Go's mutex does the same).
+    ///
+    /// # Safety
+    ///
+    /// As for `push`.
+    pub(super) unsafe fn push_front(&mut self, node: *const Node) {
+        // SAFETY: `node` is alive (the contract).
+        unsafe { (*node).next.set(self.head) };
+        if self.tail.is_null() {
+            self.tail = node;
+        }
+        self.head = node;
+    }
+
     /// Takes `node` out of the queue (a waiter whose deadline passed); says whether another
     /// node for the same lock remains.
     ///
@@ -260,9 +305,13 @@ impl Queue {
 mod tests {
     use super::*;
 
+    fn node(key: usize) -> Node {
+        Node::new(key, Instant::now(), false)
+    }
+
     #[test]
     fn queue_is_fifo_per_key() {
-        let nodes: Vec<Node> = [1, 2, 1, 3].map(Node::new).into();
+        let nodes: Vec<Node> = [1, 2, 1, 3].map(node).into();
         let p = |i: usize| Some(&nodes[i] as *const Node);
         let mut q = Queue::new();
         // SAFETY: `nodes` outlives every use of `q`, and nothing else sees `q`.
@@ -277,12 +326,21 @@ mod tests {
             assert_eq!(q.remove_first(1), (None, false));
             assert_eq!(q.remove_first(2), (p(1), false));
             assert!(q.head.is_null() && q.tail.is_null());
+            // A requeued node goes first, also into an empty queue.
+            q.push(&nodes[1]);
+            q.push_front(&nodes[0]);
+            assert_eq!(q.remove_first(2), (p(1), false));
+            assert_eq!(q.tail, &nodes[0] as *const Node);
+            q.push_front(&nodes[3]);
+            assert_eq!(q.remove_first(1), (p(0), false));
+            assert_eq!(q.remove_first(3), (p(3), false));
+            assert!(q.head.is_null() && q.tail.is_null());
         }
     }
 
     #[test]
     fn remove_takes_out_one_node_and_reports_its_lock_mates() {
-        let nodes: Vec<Node> = [1, 2, 1, 2].map(Node::new).into();
+        let nodes: Vec<Node> = [1, 2, 1, 2].map(node).into();
         let p = |i: usize| Some(&nodes[i] as *const Node);
         let mut q = Queue::new();
         // SAFETY: as above.
