@@ -22,6 +22,7 @@
 //! the unlock that empties the queue knows it and clears the bit, so newcomers yield again
 //! instead of parking behind nobody.
 
+mod park;
 mod table;
 
 #[cfg(loom)]
@@ -35,7 +36,7 @@ use crate::sync::{
     Ordering::{Acquire, Relaxed, Release},
     yield_now,
 };
-use table::{Bucket, HANDED_OFF, INVALID, Node, TIMED_OUT, WOKEN, bucket};
+use table::{HANDED_OFF, TIMED_OUT, WOKEN};
 
 // ANCHOR: state
 const LOCKED_BIT: u32 = 0b01; // some thread holds the lock
@@ -94,12 +95,14 @@ pub struct RawLock {
 
 // ANCHOR: spin_wait
 /// Up to 10 `yield_now`s, no `PAUSE`, then park; only while nobody is parked (a newcomer would
-/// only queue behind the parked ones). parking_lot's `SpinWait` spends its first three steps on
-/// 1, 2 and 4 `PAUSE`s. On 2 cores, yielding from the first step made short sections at 2-8
-/// threads 0.73-0.86x parking_lot in criterion, and long ones at 4 and 8 threads 1.05-1.28x
-/// (tuning log, entry 21): with fewer cores than threads the holder is often not running, and
-/// only a yield lets it run, but a yield also misses a release by a holder that is running. The three-state lock could not take this policy (entry 19): there a waiter that ran
-/// out of yields left the word contended for good; here the last unpark clears `PARKED`.
+/// only queue behind the parked ones), or by the thread an unlock has just woken (it holds
+/// `WOKEN`). parking_lot's `SpinWait` spends its first three steps on 1, 2 and 4 `PAUSE`s. On 2
+/// cores, yielding from the first step made short sections at 2-8 threads 0.73-0.86x
+/// parking_lot in criterion (tuning log, entry 21): with fewer cores than threads the holder is
+/// often not running, and only a yield lets it run. No policy fixed the long sections; the
+/// `WOKEN` bit did (entry 22). The three-state lock could not take this policy (entry 19): there
+/// a waiter that ran out of yields left the word contended for good; here the last unpark
+/// clears `PARKED`.
 #[derive(Default)]
 struct SpinWait {
     step: u32,
@@ -293,147 +296,6 @@ impl RawLock {
         }
     }
     // ANCHOR_END: lock_slow
-
-    // ANCHOR: park
-    /// Queues this thread on the lock and sleeps until an unlock dequeues it. Returns the token
-    /// it was woken with, `INVALID` at once if the lock changed before it could queue, or
-    /// `TIMED_OUT` if `deadline` passed and it took itself out of the queue.
-    fn park(&self, deadline: Option<Instant>, since: Instant, requeued: bool) -> u32 {
-        let key = self.key();
-        let bucket = bucket(key);
-        let node = Node::new(key, since, requeued);
-        bucket.lock.lock();
-        // Relaxed: the bucket lock orders this load after every store an unlock made under it.
-        // (WOKEN may be set: the woken thread is still to look at the lock, invariant 3.)
-        if self.state.load(Relaxed) & (LOCKED_BIT | PARKED_BIT) != LOCKED_BIT | PARKED_BIT {
-            // SAFETY: taken just above.
-            unsafe { bucket.lock.unlock() };
-            return INVALID;
-        }
-        // SAFETY: the bucket lock is held; `node` stays where it is, on this frame, which does
-        // not return before an unlock has dequeued it and set its token.
-        unsafe {
-            bucket.with_queue(|q| {
-                if node.requeued() {
-                    q.push_front(&node);
-                } else {
-                    q.push(&node);
-                }
-            });
-        }
-        // SAFETY: taken just above.
-        unsafe { bucket.lock.unlock() };
-        #[cfg(loom)]
-        PARKS.with(|n| n.set(n.get() + 1));
-        loop {
-            // Acquire: pairs with the Release store of the token in `unlock_slow`, so that a
-            // hand-off brings the previous holder's writes with it.
-            match node.token.load(Acquire) {
-                // Woken, or early: look again.
-                table::WAITING if node.parker.park_until(deadline) => {}
-                table::WAITING => return self.leave(bucket, &node),
-                token => return token,
-            }
-        }
-    }
-
-    /// A parked thread's deadline has passed: it takes its node out of the queue, unless an
-    /// unlock dequeued it first (then it was woken after all, and returns that token).
-    #[cold]
-    fn leave(&self, bucket: &Bucket, node: &Node) -> u32 {
-        bucket.lock.lock();
-        // Acquire: as in `park`. Under the bucket lock, WAITING means still queued: an unlock
-        // stores the token before it lets go of the bucket.
-        let token = node.token.load(Acquire);
-        if token == table::WAITING {
-            // SAFETY: the bucket lock is held, and `node` is queued (its token says so).
-            if !unsafe { bucket.with_queue(|q| q.remove(node)) } {
-                // The last one for this lock: clear PARKED, as `unlock_slow` does (invariant 2).
-                // Relaxed: the bucket lock orders it for parkers.
-                self.state.fetch_and(!PARKED_BIT, Relaxed);
-            }
-        }
-        // SAFETY: taken above.
-        unsafe { bucket.lock.unlock() };
-        if token == table::WAITING {
-            TIMED_OUT
-        } else {
-            token
-        }
-    }
-    // ANCHOR_END: park
-
-    // ANCHOR: unlock_slow
-    /// The rest of `unlock` when threads were parked: the lock is already free (and may be held
-    /// by another thread by now), but `&self` is still borrowed for this call, so the word is
-    /// alive (the same contract that lets std's futex mutex wake after its release).
-    #[cold]
-    fn unlock_slow(&self) {
-        // Held again already (that holder's unlock will see PARKED), or a woken thread is still
-        // to look at the lock (invariant 3): nobody to wake now. This is what keeps a holder
-        // that retakes the lock at once from waking, one unlock after another, parked threads
-        // that can only find it held and park again. Relaxed: ordered by the word itself.
-        if self.state.load(Relaxed) & (LOCKED_BIT | WOKEN_BIT) != 0 {
-            return;
-        }
-        let bucket = bucket(self.key());
-        bucket.lock.lock();
-        // SAFETY: the bucket lock is held.
-        let (node, more) = unsafe { bucket.with_queue(|q| q.remove_first(self.key())) };
-        if !more {
-            // The last one (or nobody yet: a waiter that set PARKED but has not queued sees the
-            // bit gone under the bucket lock and retries). `fetch_and`, not a store: another
-            // thread may hold the lock by now. Relaxed: the bucket lock orders it for parkers.
-            self.state.fetch_and(!PARKED_BIT, Relaxed);
-        }
-        match node {
-            Some(node) => {
-                // A thread that has waited too long is handed the lock, if nobody has barged in
-                // meanwhile (that thread's unlock will come here in turn): it wakes holding it.
-                // SAFETY: `node` was just dequeued under the bucket lock, so it is alive.
-                let token = if unsafe { (*node).overdue() } && self.try_lock() {
-                    HANDED_OFF
-                } else {
-                    // Relaxed: the woken thread learns of it from its token (Release/Acquire).
-                    self.state.fetch_or(WOKEN_BIT, Relaxed);
-                    WOKEN
-                };
-                // SAFETY: the bucket lock is held, and `node` was just dequeued.
-                unsafe { wake(bucket, node, token) }
-            }
-            // SAFETY: taken above.
-            None => unsafe { bucket.lock.unlock() },
-        }
-    }
-
-    /// The rest of `unlock_fair` when threads are parked: the lock is still held.
-    #[cold]
-    fn unlock_fair_slow(&self) {
-        let bucket = bucket(self.key());
-        bucket.lock.lock();
-        // SAFETY: the bucket lock is held.
-        let (node, more) = unsafe { bucket.with_queue(|q| q.remove_first(self.key())) };
-        // Read-modify-writes, not parking_lot's plain stores (which are sound: we hold the lock,
-        // and a waiter setting PARKED meanwhile re-checks under the bucket lock). loom 0.7,
-        // though, let this thread read back a value older than its own plain store here
-        // ("stored 0, read 3") and then reported a deadlock; the RMWs cost the same on a path
-        // that wakes a thread anyway.
-        let Some(node) = node else {
-            // Nobody queued yet (see `unlock_slow`). Release: as in `unlock`.
-            self.state.fetch_and(!(LOCKED_BIT | PARKED_BIT), Release);
-            // SAFETY: taken above.
-            return unsafe { bucket.lock.unlock() };
-        };
-        if !more {
-            // LOCKED stays set. Relaxed: the bucket lock orders it for parkers.
-            self.state.fetch_and(!PARKED_BIT, Relaxed);
-        }
-        // The lock stays LOCKED and passes to the woken thread, which gets our writes through
-        // the token's Release.
-        // SAFETY: the bucket lock is held, and `node` was just dequeued.
-        unsafe { wake(bucket, node, HANDED_OFF) };
-    }
-    // ANCHOR_END: unlock_slow
 }
 
 /// Whether `deadline` has passed. loom has no clock: there, as in its futex model, a deadline
@@ -445,23 +307,6 @@ fn expired(deadline: Option<Instant>, slept: bool) -> bool {
     } else {
         deadline.is_some_and(|d| Instant::now() >= d)
     }
-}
-
-/// Gives a dequeued node its token, releases the bucket, and wakes the node's thread.
-///
-/// # Safety
-///
-/// `bucket.lock` is held, and `node` has just been taken out of its queue (so it is alive, and
-/// its thread is parked on it or about to look at its token).
-unsafe fn wake(bucket: &Bucket, node: *const Node, token: u32) {
-    // SAFETY: `node` is alive until the token store below (its thread leaves only after seeing
-    // a token); after that store it is not touched again.
-    let parker = unsafe { (*node).parker.clone() };
-    // SAFETY: as above. Release: pairs with the Acquire load in `park`.
-    unsafe { (*node).token.store(token, Release) };
-    // SAFETY: held, by the contract.
-    unsafe { bucket.lock.unlock() };
-    parker.unpark();
 }
 
 impl Default for RawLock {
@@ -492,76 +337,4 @@ pub fn loom_parks() -> usize {
 }
 
 #[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn try_lock_and_unlock() {
-        let l = RawLock::new();
-        assert!(l.try_lock());
-        assert!(l.is_locked() && !l.try_lock());
-        // SAFETY: held.
-        unsafe { l.unlock() };
-        assert!(!l.is_locked());
-        l.lock();
-        // SAFETY: held.
-        unsafe { l.unlock_fair() };
-        assert_eq!(l.state.load(Relaxed), 0);
-    }
-
-    /// Waits (up to 10 s) until `l`'s word reads `want`.
-    fn until_state(l: &RawLock, want: u32) {
-        let start = std::time::Instant::now();
-        while l.state.load(Relaxed) != want {
-            assert!(
-                start.elapsed().as_secs() < 10,
-                "state {}",
-                l.state.load(Relaxed)
-            );
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-    }
-
-    /// Waiters whose deadlines pass take themselves out: the last one clears `PARKED` (else
-    /// every later unlock would go to the bucket for nobody), but not while a waiter without a
-    /// deadline is still queued.
-    #[test]
-    fn timed_out_waiters_leave_and_the_last_clears_parked() {
-        use std::time::{Duration, Instant};
-        let l = RawLock::new();
-        l.lock();
-        let ms = |n| Some(Instant::now() + Duration::from_millis(n));
-        std::thread::scope(|s| {
-            let timed: Vec<_> = (0..3).map(|_| s.spawn(|| l.lock_until(ms(30)))).collect();
-            until_state(&l, LOCKED_BIT | PARKED_BIT);
-            assert!(timed.into_iter().all(|t| !t.join().unwrap()));
-            assert_eq!(
-                l.state.load(Relaxed),
-                LOCKED_BIT,
-                "PARKED left set by nobody"
-            );
-
-            let blocking = s.spawn(|| {
-                l.lock();
-                // SAFETY: held.
-                unsafe { l.unlock() };
-            });
-            until_state(&l, LOCKED_BIT | PARKED_BIT);
-            let timed = s.spawn(|| l.lock_until(ms(30)));
-            assert!(!timed.join().unwrap());
-            assert_eq!(
-                l.state.load(Relaxed),
-                LOCKED_BIT | PARKED_BIT,
-                "the sleeper was forgotten"
-            );
-            // SAFETY: held since the start.
-            unsafe { l.unlock() };
-            blocking.join().unwrap();
-        });
-        assert_eq!(l.state.load(Relaxed), 0);
-        // A deadline already past still takes a free lock (one try).
-        assert!(l.lock_until(Some(Instant::now())));
-        // SAFETY: just taken.
-        unsafe { l.unlock() };
-    }
-}
+mod tests;
