@@ -25,7 +25,13 @@ use crate::sync::{AtomicU32, Ordering::SeqCst};
 
 // ANCHOR: model
 loom::lazy_static! {
-    static ref TABLE: Mutex<HashMap<usize, Arc<Condvar>>> = Mutex::new(HashMap::new());
+    /// The words that threads sleep on now: each one's condition variable and how many sleep on
+    /// it. An entry leaves with its last sleeper, so a word allocated later at the same address
+    /// starts afresh. (Addresses differ between executions of a model; had an entry outlived its
+    /// word, a new word reusing the address would find it in some executions and create a
+    /// `Condvar` in others, and loom requires every execution to make the same objects in the
+    /// same order: "Is the model fully deterministic?")
+    static ref TABLE: Mutex<HashMap<usize, (Arc<Condvar>, usize)>> = Mutex::new(HashMap::new());
 }
 
 fn key(futex: &AtomicU32) -> usize {
@@ -42,12 +48,23 @@ pub(super) fn wait(futex: &AtomicU32, expected: u32, deadline: Option<Instant>) 
     if deadline.is_some() {
         return false;
     }
-    let cv = table
+    let entry = table
         .entry(key(futex))
-        .or_insert_with(|| Arc::new(Condvar::new()))
-        .clone();
+        .or_insert_with(|| (Arc::new(Condvar::new()), 0));
+    entry.1 += 1;
+    let cv = entry.0.clone();
     SLEEPS.with(|n| n.set(n.get() + 1));
-    drop(cv.wait(table).unwrap());
+    let mut table = cv.wait(table).unwrap();
+    let sleepers = table
+        .get_mut(&key(futex))
+        .map(|entry| {
+            entry.1 -= 1;
+            entry.1
+        })
+        .expect("an entry stays while a thread sleeps on it");
+    if sleepers == 0 {
+        table.remove(&key(futex));
+    }
     true
 }
 // ANCHOR_END: loom_wait
@@ -66,7 +83,7 @@ pub(super) fn sleeps() -> usize {
 
 pub(super) fn wake_one(futex: &AtomicU32) -> usize {
     let table = TABLE.lock().unwrap();
-    if let Some(cv) = table.get(&key(futex)) {
+    if let Some((cv, _)) = table.get(&key(futex)) {
         cv.notify_one();
     }
     0
@@ -75,7 +92,7 @@ pub(super) fn wake_one(futex: &AtomicU32) -> usize {
 
 pub(super) fn wake_all(futex: &AtomicU32) -> usize {
     let table = TABLE.lock().unwrap();
-    if let Some(cv) = table.get(&key(futex)) {
+    if let Some((cv, _)) = table.get(&key(futex)) {
         cv.notify_all();
     }
     0
