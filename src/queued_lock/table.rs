@@ -243,6 +243,23 @@ impl Queue {
         self.head = node;
     }
 
+    /// Unlinks `cur`, which follows `prev` (null: `cur` is the head) and precedes `next`.
+    ///
+    /// # Safety
+    ///
+    /// The bucket lock is held, and `prev` (if not null) is queued, so alive.
+    unsafe fn unlink(&mut self, prev: *const Node, cur: *const Node, next: *const Node) {
+        if prev.is_null() {
+            self.head = next;
+        } else {
+            // SAFETY: `prev` is queued (the contract).
+            unsafe { (*prev).next.set(next) };
+        }
+        if self.tail == cur {
+            self.tail = prev;
+        }
+    }
+
     /// Takes `node` out of the queue (a waiter whose deadline passed); says whether another
     /// node for the same lock remains.
     ///
@@ -258,14 +275,7 @@ impl Queue {
             while !cur.is_null() {
                 let next = (*cur).next.get();
                 if cur == node {
-                    if prev.is_null() {
-                        self.head = next;
-                    } else {
-                        (*prev).next.set(next);
-                    }
-                    if self.tail == cur {
-                        self.tail = prev;
-                    }
+                    self.unlink(prev, cur, next);
                 } else {
                     more |= (*cur).key == key;
                     prev = cur;
@@ -289,14 +299,7 @@ impl Queue {
             while !cur.is_null() {
                 let next = (*cur).next.get();
                 if (*cur).key == key {
-                    if prev.is_null() {
-                        self.head = next;
-                    } else {
-                        (*prev).next.set(next);
-                    }
-                    if self.tail == cur {
-                        self.tail = prev;
-                    }
+                    self.unlink(prev, cur, next);
                     let mut scan = next;
                     while !scan.is_null() && (*scan).key != key {
                         scan = (*scan).next.get();
