@@ -25,7 +25,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::busy;
+use common::{Futex, busy};
 
 /// Rounds of `busy` inside the "long" critical section, as in `benches/lock.rs`.
 const LONG: u32 = 32;
@@ -67,23 +67,11 @@ impl FairLock for Fair {
 }
 
 /// The three-state `FutexLock`, `Lock`'s raw lock until issue 14 (tuning log, entry 22).
-#[derive(Default)]
-struct Futex(synclab::FutexLock, std::cell::UnsafeCell<u64>);
-
-// SAFETY: the `u64` is touched only by the thread that holds the lock.
-unsafe impl Sync for Futex {}
-
 impl FairLock for Futex {
     const NAME: &'static str = "synclab FutexLock";
     #[inline]
     fn with(&self, f: impl FnOnce(&mut u64)) {
-        self.0.lock();
-        // SAFETY: the lock is held, so this is the only access to the `u64`; and this thread
-        // holds the lock it releases.
-        unsafe {
-            f(&mut *self.1.get());
-            self.0.unlock();
-        }
+        Futex::with(self, f);
     }
 }
 

@@ -15,7 +15,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 mod common;
-use common::{busy, share, timed_threads};
+use common::{Futex, busy, share, timed_threads};
 
 /// Rounds of [`busy`] in a "long" critical section: some 50–100 ns of work under the lock.
 const LONG: u32 = 32;
@@ -48,27 +48,12 @@ impl BenchLock for parking_lot::Mutex<u64> {
 }
 // ANCHOR_END: locks
 
-/// The three-state `FutexLock`, `Lock`'s raw lock until issue 14 made the queued lock the
-/// default (tuning log, entries 21 and 22), measured here as `synclab_futex` beside it.
+/// `FutexLock`, the three-state lock `Lock` used before issue 14, as `synclab_futex` beside it.
 /// (`cargo xtask bench` never counts a `synclab*` function as a peer.)
-#[derive(Default)]
-struct Futex {
-    lock: synclab::FutexLock,
-    n: std::cell::UnsafeCell<u64>,
-}
-
-// SAFETY: `n` is only touched under `lock`.
-unsafe impl Sync for Futex {}
-
 impl BenchLock for Futex {
     #[inline]
     fn with(&self, f: impl FnOnce(&mut u64)) {
-        self.lock.lock();
-        // SAFETY: we hold the lock, so no other reference to `n` exists; `f` (an increment and
-        // `busy`) does not panic, so the unlock below always runs.
-        f(unsafe { &mut *self.n.get() });
-        // SAFETY: locked above, by this thread.
-        unsafe { self.lock.unlock() };
+        Futex::with(self, f);
     }
 }
 

@@ -109,8 +109,7 @@ impl FutexLock {
     ///
     /// # Safety
     ///
-    /// The lock must be held, by this thread or by a guard this thread owns. (`Lock` and
-    /// `LockGuard` call it for you.)
+    /// The lock must be held, by this thread or by a guard this thread owns.
     #[inline]
     pub unsafe fn unlock(&self) {
         // Release: publishes our writes to the protected data to the next Acquire in `lock`.

@@ -168,6 +168,7 @@ impl RawLock {
     /// # Safety
     ///
     /// The caller holds the lock.
+    #[inline]
     pub unsafe fn unlock_fair(&self) {
         // Release: as in `unlock`.
         if self
@@ -180,6 +181,7 @@ impl RawLock {
     }
 
     /// Acquires the lock if it is free now (even ahead of parked threads).
+    #[inline]
     pub fn try_lock(&self) -> bool {
         let mut state = self.state.load(Relaxed);
         while state & LOCKED_BIT == 0 {
@@ -203,6 +205,7 @@ impl RawLock {
     }
 
     /// `true` if some thread holds the lock (a snapshot).
+    #[inline]
     pub fn is_locked(&self) -> bool {
         // Relaxed: a hint only.
         self.state.load(Relaxed) & LOCKED_BIT != 0

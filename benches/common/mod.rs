@@ -84,3 +84,28 @@ pub fn busy(x: &mut u64, rounds: u32) {
         *x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
     }
 }
+
+/// A `u64` behind the three-state `FutexLock`, `Lock`'s raw lock until issue 14 (tuning log,
+/// entries 21 and 22): `benches/lock.rs` measures it as `synclab_futex`, `benches/fairness.rs`
+/// as `synclab FutexLock`.
+#[derive(Default)]
+pub struct Futex {
+    lock: synclab::FutexLock,
+    n: std::cell::UnsafeCell<u64>,
+}
+
+// SAFETY: `n` is only touched under `lock`.
+unsafe impl Sync for Futex {}
+
+impl Futex {
+    /// Locks, runs `f` on the counter, unlocks.
+    #[inline]
+    pub fn with(&self, f: impl FnOnce(&mut u64)) {
+        self.lock.lock();
+        // SAFETY: we hold the lock, so no other reference to `n` exists; the benchmarks' `f`
+        // (an increment and `busy`) does not panic, so the unlock below always runs.
+        f(unsafe { &mut *self.n.get() });
+        // SAFETY: locked above, by this thread.
+        unsafe { self.lock.unlock() };
+    }
+}

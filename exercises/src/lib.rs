@@ -15,8 +15,8 @@
 /// an exercise makes.
 ///
 /// The same three calls and the same contract as [`synclab::futex`] (read its docs); the only
-/// difference is [`calls`](crate::futex::calls), which the `three_state_lock` tests use to prove that an
-/// uncontended lock and unlock make no system call at all.
+/// difference is [`calls`](crate::futex::calls), which the `three_state_lock` tests use to prove
+/// that an uncontended lock and unlock make no system call at all.
 ///
 /// ```
 /// use std::sync::atomic::AtomicU32;
