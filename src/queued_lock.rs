@@ -12,8 +12,9 @@
 //! `unlock_fair`). What differs from parking_lot: the table is fixed (64 buckets, as in the
 //! portable futex backend, `src/futex/fallback.rs`), a bucket is guarded by synclab's own
 //! [`FutexLock`](crate::FutexLock) (parking_lot needs its `WordLock` because it has no futex to
-//! build on), the queue node lives on the parked thread's stack, and waiters yield instead of
-//! spinning (see `SpinWait`).
+//! build on), the queue node lives on the parked thread's stack, and a waiter yields and then
+//! pauses, looking at the lock word less and less often, where parking_lot spins and then yields
+//! (see `SpinWait`).
 //!
 //! Why the queue, after the three-state word and the counted word (tuning log, 13 and 15): a
 //! waiter that sleeps on the *lock word* is disturbed by every change to it, so a word that
@@ -29,12 +30,12 @@ mod table;
 use std::cell::Cell;
 use std::fmt;
 use std::ptr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::sync::{
     AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
-    yield_now,
+    spin_loop, yield_now,
 };
 use table::{HANDED_OFF, TIMED_OUT, WOKEN};
 
@@ -94,15 +95,15 @@ pub struct RawLock {
 // ANCHOR_END: state
 
 // ANCHOR: spin_wait
-/// Up to 10 `yield_now`s, no `PAUSE`, then park; only while nobody is parked (a newcomer would
-/// only queue behind the parked ones), or by the thread an unlock has just woken (it holds
-/// `WOKEN`). parking_lot's `SpinWait` spends its first three steps on 1, 2 and 4 `PAUSE`s. On 2
-/// cores, yielding from the first step made short sections at 2-8 threads 0.73-0.86x
-/// parking_lot in criterion (tuning log, entry 21): with fewer cores than threads the holder is
-/// often not running, and only a yield lets it run. No policy fixed the long sections; the
-/// `WOKEN` bit did (entry 22). The three-state lock could not take this policy (entry 19): there
-/// a waiter that ran out of yields left the word contended for good; here the last unpark
-/// clears `PARKED`.
+/// How a waiter waits before it parks: up to 10 steps, each a `yield_now` and then a pause of
+/// `PAUSE`s whose length doubles from 0.32 µs to 2.56 µs (some 20 µs in all); only while nobody
+/// is parked (a newcomer would only queue behind the parked ones), or by the thread an unlock
+/// has just woken (it holds `WOKEN`). The yield is there for more threads than cores: the holder
+/// may be waiting for a core, and only a yield lets it run (tuning log, entry 21). The pause is
+/// there for the holder: each look at the lock word takes its cache line away from the holder,
+/// whose critical section writes the data beside it, so a waiter that looks every 0.16 µs (one
+/// yield, the policy before entry 23) slowed the holder more than it gained. Timed, not counted:
+/// a `PAUSE` lasts 10 ns on one CPU and 40 ns on another. A deadline ends the spin too.
 #[derive(Default)]
 struct SpinWait {
     step: u32,
@@ -110,15 +111,25 @@ struct SpinWait {
 
 impl SpinWait {
     const STEPS: u32 = 10;
+    const FIRST_PAUSE: Duration = Duration::from_nanos(320);
+    const LONGEST_PAUSE: Duration = Duration::from_nanos(2560);
 
-    /// One step; `false` once the caller should park instead (under loom at once: a spinning
-    /// model would never reach the park, see `backoff::SPIN_LIMIT`).
-    fn spin(&mut self) -> bool {
-        if cfg!(loom) || self.step >= Self::STEPS {
+    /// One step; `false` once the caller should park (or give up) instead. Under loom at once:
+    /// a spinning model would never reach the park, see `backoff::SPIN_LIMIT`.
+    fn spin(&mut self, deadline: Option<Instant>) -> bool {
+        if cfg!(loom) || self.step >= Self::STEPS || expired(deadline, false) {
             return false;
         }
+        let pause = (Self::FIRST_PAUSE * (1 << self.step)).min(Self::LONGEST_PAUSE);
         self.step += 1;
         yield_now();
+        let start = Instant::now();
+        let until = deadline.map_or(start + pause, |d| d.min(start + pause));
+        while Instant::now() < until {
+            for _ in 0..8 {
+                spin_loop();
+            }
+        }
         true
     }
 }
@@ -250,7 +261,7 @@ impl RawLock {
             // (An overdue woken thread parks again at once: its place is first in the queue,
             // and the next unlock hands it the lock.)
             if (state & PARKED_BIT == 0 || woken && !since.is_some_and(table::overdue))
-                && spin.spin()
+                && spin.spin(deadline)
             {
                 state = self.state.load(Relaxed);
                 continue;
