@@ -266,7 +266,7 @@ impl RawLock {
                 state = self.state.load(Relaxed);
                 continue;
             }
-            // Out of time: do not queue (a zero timeout tries, yields, and gives up here); a
+            // Out of time: do not queue (a zero timeout tries and gives up here); a
             // woken thread first hands back WOKEN, while the lock is still held (invariant 3).
             if expired(deadline, slept) {
                 if !woken {
