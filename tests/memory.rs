@@ -301,11 +301,11 @@ fn bytes_per_queued_item() {
         (0..N as u64).for_each(|i| q.put(i).unwrap());
         q
     });
-    // 31 items per block of the list (plus one block linked ahead of time at most).
+    // 255 `u64`s per block of the list (plus one block linked ahead of time at most).
     let blocks = 64;
-    let unbounded = per_item(31 * blocks, || {
+    let unbounded = per_item(255 * blocks, || {
         let q = Queue::new();
-        (0..(31 * blocks) as u64).for_each(|i| q.put(i).unwrap());
+        (0..(255 * blocks) as u64).for_each(|i| q.put(i).unwrap());
         q
     });
     let lifo = per_item(N, || {
@@ -323,7 +323,8 @@ fn bytes_per_queued_item() {
     );
     // A ring slot is the item and its stamp: 8 + 8, all allocated by `bounded`.
     assert_eq!(bounded, 16.0);
-    // A block is 31 slots of item + state (16 bytes each) and a `next` pointer: 504 / 31 = 16.3.
+    // A block is 255 slots of item + state (16 bytes each) and a `next` pointer: a page, less 8
+    // bytes (4 088 / 255 = 16.03; 65 blocks for 64 blocks' worth of items: 16.28).
     assert!((16.0..17.5).contains(&unbounded), "unbounded: {unbounded}");
     // A Vec (or the heap's Vec) of exactly 1024 u64s after doubling: 8 bytes each.
     assert_eq!((lifo, priority), (8.0, 8.0));

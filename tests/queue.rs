@@ -882,15 +882,15 @@ fn fifo_order_bounded_and_unbounded() {
         }
         assert_eq!(q.shutdown_now(), Vec::from(model));
     }
-    // Across list blocks (31 slots each), filled then drained.
+    // Across list blocks (255 slots each for an `i32`), filled then drained.
     let q = Queue::new();
-    for i in 0..100 {
+    for i in 0..1000 {
         q.put(i).unwrap();
     }
-    assert_eq!(q.len(), 100);
-    for i in 0..100 {
+    assert_eq!(q.len(), 1000);
+    for i in 0..1000 {
         assert_eq!(q.get(), Ok(i));
-        assert_eq!(q.len(), 99 - i);
+        assert_eq!(q.len(), 999 - i);
     }
 }
 

@@ -3,19 +3,19 @@
 //! The design is crossbeam-channel's list flavor
 //! (<https://github.com/crossbeam-rs/crossbeam/blob/master/crossbeam-channel/src/flavors/list.rs>),
 //! itself after Dmitry Vyukov's unbounded MPMC queue: producers and consumers claim positions by
-//! CAS on a `tail`/`head` index, positions are grouped into blocks of [`BLOCK_CAP`] slots that are
-//! allocated one at a time, and each block is freed by whichever consumer reads its last
-//! remaining slot. One change from crossbeam: our queue can be closed while a producer is
+//! CAS on a `tail`/`head` index, positions are grouped into blocks of `CAP` slots
+//! ([`Block::CAP`], `block.rs`: 255 for a `u64` where crossbeam has 31) that are allocated one
+//! at a time, and each block is freed by whichever consumer reads its last remaining slot. One change from crossbeam: our queue can be closed while a producer is
 //! linking a new block, so that producer advances `tail` with `fetch_add` (which keeps the close
 //! mark) where crossbeam stores a fresh value (its senders are all gone when it disconnects).
 //!
 //! # Indices
 //!
 //! ```text
-//!   index = position << SHIFT | mark      position = lap * LAP + offset, offset 0 ..= BLOCK_CAP
+//!   index = position << SHIFT | mark      position = lap * LAP + offset, offset 0 ..= CAP
 //! ```
 //!
-//! `LAP = BLOCK_CAP + 1`: each lap has one phantom position (`offset == BLOCK_CAP`) that means
+//! `LAP = CAP + 1`: each lap has one phantom position (`offset == CAP`) that means
 //! "the block is full, the next one is being linked"; threads that see it snooze. The mark bit
 //! is "closed" in `tail` and "the head block has a successor" (`HAS_NEXT`) in `head`, which
 //! spares consumers a look at `tail` when the queue cannot be empty.
@@ -31,7 +31,7 @@
 //! # Freeing blocks exactly once
 //!
 //! The consumer of a block's last slot starts `destroy(block, 0)`: it walks slots `0 ..
-//! BLOCK_CAP - 1` and, at the first one not yet `READ`, sets `DESTROY` and stops; that slot's
+//! CAP - 1` and, at the first one not yet `READ`, sets `DESTROY` and stops; that slot's
 //! consumer sees `DESTROY` when it sets `READ` and resumes the walk after its own slot. The walk
 //! is a baton held by one thread at a time; whoever finishes it frees the block. Nothing else
 //! frees a block except `Drop`, which (with `&mut self`) first drains the queue through the same
@@ -42,109 +42,24 @@
 
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
-use std::ptr;
 
 use crate::backoff::Backoff;
 use crate::sync::{
     AtomicPtr, AtomicUsize,
     Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst},
-    UnsafeCell, fence,
+    fence,
 };
 
+use super::block::{Block, DESTROY, READ, WRITE};
 use super::core::{PopError, PushError};
 use super::waiters::Padded;
 
 // ANCHOR: blocks
-/// Slots per block. 31 (+1 phantom position = 32 per lap) is crossbeam's figure: a block of
-/// small items spans a few pages' worth of cache lines and is allocated once per 31 items.
-const BLOCK_CAP: usize = 31;
-/// Positions per lap: `BLOCK_CAP` real ones and one phantom.
-const LAP: usize = BLOCK_CAP + 1;
 /// The index holds the position above the mark bit.
 const SHIFT: usize = 1;
 /// `tail`: closed. `head`: the head block has a successor (`HAS_NEXT`).
 const MARK_BIT: usize = 1;
-
-const WRITE: usize = 1;
-const READ: usize = 2;
-const DESTROY: usize = 4;
 // ANCHOR_END: blocks
-
-struct Slot<T> {
-    /// Initialised from `WRITE` until its consumer reads it.
-    value: UnsafeCell<MaybeUninit<T>>,
-    /// `WRITE | READ | DESTROY` bits (module docs).
-    state: AtomicUsize,
-}
-
-impl<T> Slot<T> {
-    /// Waits until the producer that claimed this slot has written it.
-    fn wait_write(&self) {
-        let mut backoff = Backoff::new();
-        // Acquire: pairs with the producer's Release `fetch_or(WRITE)`: the value is visible.
-        while self.state.load(Acquire) & WRITE == 0 {
-            backoff.snooze();
-        }
-    }
-}
-
-struct Block<T> {
-    /// The successor, null until the producer of this block's last slot links it.
-    next: AtomicPtr<Block<T>>,
-    slots: [Slot<T>; BLOCK_CAP],
-}
-
-impl<T> Block<T> {
-    fn new() -> Box<Self> {
-        Box::new(Block {
-            next: AtomicPtr::new(ptr::null_mut()),
-            slots: std::array::from_fn(|_| Slot {
-                value: UnsafeCell::new(MaybeUninit::uninit()),
-                state: AtomicUsize::new(0),
-            }),
-        })
-    }
-
-    /// Waits until the successor is linked (its producer claimed our last slot, so it will be).
-    fn wait_next(&self) -> *mut Block<T> {
-        let mut backoff = Backoff::new();
-        loop {
-            // Acquire: pairs with the Release store in `try_push`: the block is initialised.
-            let next = self.next.load(Acquire);
-            if !next.is_null() {
-                return next;
-            }
-            backoff.snooze();
-        }
-    }
-
-    /// Continues freeing `this`, from slot `start` (module docs, "Freeing blocks").
-    ///
-    /// # Safety
-    ///
-    /// `this` came from `Box::into_raw`, every slot before `start` is `READ` or was handed
-    /// over, and the caller holds the baton: it read the last slot, or it read slot `start - 1`
-    /// and found `DESTROY` there.
-    unsafe fn destroy(this: *mut Block<T>, start: usize) {
-        for i in start..BLOCK_CAP - 1 {
-            // SAFETY: the block is alive: slot `i` is not known `READ`, and nobody frees a block
-            // before all of its slots are.
-            let slot = unsafe { &(*this).slots[i] };
-            // Acquire (both): the consumer's read of the value happens before we free it.
-            // Release (fetch_or): our earlier accesses happen before the freeing the slot's
-            // consumer will do when it sees `DESTROY`.
-            if slot.state.load(Acquire) & READ == 0
-                && slot.state.fetch_or(DESTROY, AcqRel) & READ == 0
-            {
-                // Slot `i`'s consumer takes the baton.
-                return;
-            }
-        }
-        // SAFETY: every slot is `READ` (moved out), so no thread will touch the block again,
-        // and `this` came from `Box::into_raw`. Values are `MaybeUninit`: nothing is dropped.
-        drop(unsafe { Box::from_raw(this) });
-    }
-}
 
 /// A `head` or `tail`: an index and the block it is in.
 struct Position<T> {
@@ -172,7 +87,7 @@ unsafe impl<T: Send> Sync for List<T> {}
 impl<T> List<T> {
     pub(crate) fn new() -> Self {
         // The first block is allocated eagerly, so `head.block` and `tail.block` are never null.
-        let first = Box::into_raw(Block::new());
+        let first = Block::<T>::alloc().into_raw();
         List {
             head: Padded(Position {
                 index: AtomicUsize::new(0),
@@ -196,8 +111,8 @@ impl<T> List<T> {
             if tail & MARK_BIT != 0 {
                 return Err(PushError::Closed(value));
             }
-            let offset = (tail >> SHIFT) % LAP;
-            if offset == BLOCK_CAP {
+            let offset = (tail >> SHIFT) % Block::<T>::LAP;
+            if offset == Block::<T>::CAP {
                 // Another producer is linking the next block.
                 backoff.snooze();
                 tail = self.tail.index.load(Acquire);
@@ -206,8 +121,8 @@ impl<T> List<T> {
             }
             // Claiming the last slot obliges us to link the next block: allocate it before the
             // CAS so that others wait for as short a time as possible.
-            if offset + 1 == BLOCK_CAP && next_block.is_none() {
-                next_block = Some(Block::<T>::new());
+            if offset + 1 == Block::<T>::CAP && next_block.is_none() {
+                next_block = Some(Block::<T>::alloc());
             }
             let new_tail = tail + (1 << SHIFT);
             // SeqCst: the store-side half of the wakeup handshake (core.rs), ordered with
@@ -218,8 +133,8 @@ impl<T> List<T> {
                 .compare_exchange_weak(tail, new_tail, SeqCst, Acquire)
             {
                 Ok(_) => {
-                    if offset + 1 == BLOCK_CAP {
-                        let next = Box::into_raw(next_block.take().expect("allocated above"));
+                    if offset + 1 == Block::<T>::CAP {
+                        let next = next_block.take().expect("allocated above").into_raw();
                         // Release (both): see `Position::block`. `fetch_add`, not `store`, so a
                         // concurrent `close` keeps its mark (we alone move the phantom position).
                         self.tail.block.store(next, Release);
@@ -230,7 +145,7 @@ impl<T> List<T> {
                     }
                     // SAFETY: as above, `block` is alive; the CAS made slot `offset` ours
                     // until we set `WRITE`.
-                    let slot = unsafe { &(*block).slots[offset] };
+                    let slot = unsafe { Block::slot(block, offset) };
                     // SAFETY: we own the slot (above); nobody reads it before `WRITE`.
                     slot.value
                         .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
@@ -253,8 +168,8 @@ impl<T> List<T> {
         let mut head = self.head.index.load(Acquire);
         let mut block = self.head.block.load(Acquire);
         loop {
-            let offset = (head >> SHIFT) % LAP;
-            if offset == BLOCK_CAP {
+            let offset = (head >> SHIFT) % Block::<T>::LAP;
+            if offset == Block::<T>::CAP {
                 // Another consumer is moving `head` to the next block.
                 backoff.snooze();
                 head = self.head.index.load(Acquire);
@@ -276,7 +191,7 @@ impl<T> List<T> {
                         PopError::Empty
                     });
                 }
-                if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
+                if (head >> SHIFT) / Block::<T>::LAP != (tail >> SHIFT) / Block::<T>::LAP {
                     new_head |= MARK_BIT;
                 }
             }
@@ -288,7 +203,7 @@ impl<T> List<T> {
                 .compare_exchange_weak(head, new_head, SeqCst, Acquire)
             {
                 Ok(_) => {
-                    if offset + 1 == BLOCK_CAP {
+                    if offset + 1 == Block::<T>::CAP {
                         // SAFETY: our claimed slot is unread, so `block` is alive.
                         let next = unsafe { (*block).wait_next() };
                         let mut next_index = (new_head & !MARK_BIT).wrapping_add(1 << SHIFT);
@@ -305,12 +220,12 @@ impl<T> List<T> {
                         self.head.index.store(next_index, Release);
                     }
                     // SAFETY: our claimed slot is unread, so `block` is alive.
-                    let slot = unsafe { &(*block).slots[offset] };
+                    let slot = unsafe { Block::slot(block, offset) };
                     slot.wait_write();
                     // SAFETY: `WRITE` is set (Acquire): the value is initialised, and the CAS
                     // made us its only reader. Reading moves it out.
                     let value = slot.value.with(|p| unsafe { p.read().assume_init() });
-                    if offset + 1 == BLOCK_CAP {
+                    if offset + 1 == Block::<T>::CAP {
                         // SAFETY: we read the last slot: we start the walk.
                         unsafe { Block::destroy(block, 0) };
                     } else if slot.state.fetch_or(READ, AcqRel) & DESTROY != 0 {
@@ -334,7 +249,7 @@ impl<T> List<T> {
     #[inline]
     fn count(index: usize) -> usize {
         let position = index >> SHIFT;
-        position - position / LAP
+        position - position / Block::<T>::LAP
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -381,9 +296,9 @@ impl<T> Drop for List<T> {
         // Relaxed: `&mut self` means every other thread's accesses happened before.
         let block = self.head.block.load(Relaxed);
         debug_assert_eq!(block, self.tail.block.load(Relaxed));
-        // SAFETY: `block` came from `Box::into_raw`, was not freed (the walk only frees blocks
+        // SAFETY: `block` came from `Block::alloc`, was not freed (the walk only frees blocks
         // whose every slot was read, and `head` is still in this one), and no thread can reach
         // it any more. Its read slots are moved-out `MaybeUninit`s; nothing else was written.
-        drop(unsafe { Box::from_raw(block) });
+        unsafe { Block::free(block) };
     }
 }

@@ -20,6 +20,7 @@
 
 mod api;
 mod array;
+mod block;
 mod core;
 mod error;
 mod fifo;
