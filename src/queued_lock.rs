@@ -30,13 +30,13 @@ mod table;
 use std::cell::Cell;
 use std::fmt;
 use std::ptr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::sync::{
     AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
-    spin_loop, yield_now,
 };
+use crate::backoff::SpinWait;
 use table::{HANDED_OFF, TIMED_OUT, WOKEN};
 
 // ANCHOR: state
@@ -94,46 +94,6 @@ pub struct RawLock {
 }
 // ANCHOR_END: state
 
-// ANCHOR: spin_wait
-/// How a waiter waits before it parks: up to 10 steps, each a `yield_now` and then a pause of
-/// `PAUSE`s whose length doubles from 0.32 µs to 2.56 µs (some 20 µs in all); only while nobody
-/// is parked (a newcomer would only queue behind the parked ones), or by the thread an unlock
-/// has just woken (it holds `WOKEN`). The yield is there for more threads than cores: the holder
-/// may be waiting for a core, and only a yield lets it run (tuning log, entry 21). The pause is
-/// there for the holder: each look at the lock word takes its cache line away from the holder,
-/// whose critical section writes the data beside it, so a waiter that looks every 0.16 µs (one
-/// yield, the policy before entry 23) slowed the holder more than it gained. Timed, not counted:
-/// a `PAUSE` lasts 10 ns on one CPU and 40 ns on another. A deadline ends the spin too.
-#[derive(Default)]
-struct SpinWait {
-    step: u32,
-}
-
-impl SpinWait {
-    const STEPS: u32 = 10;
-    const FIRST_PAUSE: Duration = Duration::from_nanos(320);
-    const LONGEST_PAUSE: Duration = Duration::from_nanos(2560);
-
-    /// One step; `false` once the caller should park (or give up) instead. Under loom at once:
-    /// a spinning model would never reach the park, see `backoff::SPIN_LIMIT`.
-    fn spin(&mut self, deadline: Option<Instant>) -> bool {
-        if cfg!(loom) || self.step >= Self::STEPS || expired(deadline, false) {
-            return false;
-        }
-        let pause = (Self::FIRST_PAUSE * (1 << self.step)).min(Self::LONGEST_PAUSE);
-        self.step += 1;
-        yield_now();
-        let start = Instant::now();
-        let until = deadline.map_or(start + pause, |d| d.min(start + pause));
-        while Instant::now() < until {
-            for _ in 0..8 {
-                spin_loop();
-            }
-        }
-        true
-    }
-}
-// ANCHOR_END: spin_wait
 
 impl RawLock {
     crate::sync::loom_const_fn! {
@@ -257,7 +217,9 @@ impl RawLock {
                 continue;
             }
             // Held, and nobody parked, or this thread was woken (then the unlocks leave the
-            // queue alone until it parks again): yield, hoping the holder runs and leaves soon.
+            // queue alone until it parks again): spin (yield, then pause: `SpinWait`), hoping
+            // the holder runs and leaves soon. Not while others are parked: a newcomer would
+            // only queue behind them.
             // (An overdue woken thread parks again at once: its place is first in the queue,
             // and the next unlock hands it the lock.)
             if (state & PARKED_BIT == 0 || woken && !since.is_some_and(table::overdue))

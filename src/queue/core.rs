@@ -23,7 +23,7 @@
 
 use std::time::Instant;
 
-use crate::backoff::Backoff;
+use crate::backoff::{Backoff, SpinWait};
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
 
 use super::error::{GetError, PutError, TaskDoneError};
@@ -244,11 +244,13 @@ impl<S: Store> Core<S> {
     /// The slow path of `pop`: snooze while the store stays empty, then sleep on `getters`.
     #[cold]
     fn pop_contended(&self, deadline: Option<Instant>) -> Result<S::Item, GetError> {
-        let mut backoff = Backoff::new();
+        // Not `Backoff`, whose early looks come every few `PAUSE`s: a getter waits on the
+        // producers, whose line each look takes (tuning log, entry 24).
+        let mut spin = SpinWait::default();
         let mut registered = None;
         loop {
-            // As in `push_contended`: while snoozing, look before trying.
-            let spinning = registered.is_none() && !backoff.is_completed();
+            // As in `push_contended`: while spinning, look before trying.
+            let spinning = registered.is_none() && !spin.is_completed();
             if !spinning || self.store.may_pop() {
                 match self.store.try_pop() {
                     Ok(item) => {
@@ -272,9 +274,7 @@ impl<S: Store> Core<S> {
                 self.getters.waiters.sleep(seq, deadline);
             } else if expired(deadline) {
                 return Err(GetError::Timeout);
-            } else if !backoff.is_completed() {
-                backoff.snooze();
-            } else {
+            } else if !spin.spin(deadline) {
                 registered = Some(self.getters.waiters.prepare());
             }
         }
