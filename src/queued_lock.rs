@@ -32,11 +32,11 @@ use std::fmt;
 use std::ptr;
 use std::time::Instant;
 
+use crate::backoff::SpinWait;
 use crate::sync::{
     AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
 };
-use crate::backoff::SpinWait;
 use table::{HANDED_OFF, TIMED_OUT, WOKEN};
 
 // ANCHOR: state
@@ -93,7 +93,6 @@ pub struct RawLock {
     state: AtomicU32,
 }
 // ANCHOR_END: state
-
 
 impl RawLock {
     crate::sync::loom_const_fn! {

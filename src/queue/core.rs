@@ -7,7 +7,7 @@
 //! (<https://github.com/crossbeam-rs/crossbeam/tree/master/crossbeam-channel/src/flavors>).
 //!
 //! Sleeping and waking go through [`Waiters`] (`waiters.rs`, which documents the handshake that
-//! keeps wakeups from being lost). While it snoozes before registering, a blocked caller asks
+//! keeps wakeups from being lost). While it spins before registering, a blocked caller asks
 //! the store's load-only guess ([`Store::may_push`], [`Store::may_pop`]) and makes a real
 //! attempt only when it says yes; the guesses take no part in the handshake: the re-check after
 //! registering and the first attempt after a sleep are always real attempts.
@@ -23,7 +23,7 @@
 
 use std::time::Instant;
 
-use crate::backoff::{Backoff, SpinWait};
+use crate::backoff::SpinWait;
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
 
 use super::error::{GetError, PutError, TaskDoneError};
@@ -180,19 +180,21 @@ impl<S: Store> Core<S> {
         }
     }
 
-    /// The slow path of `push`: snooze while the store stays full, then sleep on `putters`.
+    /// The slow path of `push`: spin while the store stays full, then sleep on `putters`.
     #[cold]
     fn push_contended(
         &self,
         mut item: S::Item,
         deadline: Option<Instant>,
     ) -> Result<(), PutError<S::Item>> {
-        let mut backoff = Backoff::new();
+        // `SpinWait`, not `Backoff`, whose early looks come every few `PAUSE`s: a putter waits
+        // on the getters, whose line each look takes (tuning log, entry 24).
+        let mut spin = SpinWait::default();
         let mut registered = None;
         loop {
-            // While snoozing, look first (loads only) and try only when room may be there; the
+            // While spinning, look first (loads only) and try only when room may be there; the
             // re-check after registering (step 3) and the first try after a sleep always try.
-            let spinning = registered.is_none() && !backoff.is_completed();
+            let spinning = registered.is_none() && !spin.is_completed();
             if !spinning || self.store.may_push() {
                 match self.store.try_push(item) {
                     Ok(()) => {
@@ -216,9 +218,7 @@ impl<S: Store> Core<S> {
                 self.putters.sleep(seq, deadline);
             } else if expired(deadline) {
                 return Err(PutError::Timeout(item));
-            } else if !backoff.is_completed() {
-                backoff.snooze();
-            } else {
+            } else if !spin.spin(deadline) {
                 registered = Some(self.putters.prepare());
             }
         }
@@ -241,11 +241,10 @@ impl<S: Store> Core<S> {
         }
     }
 
-    /// The slow path of `pop`: snooze while the store stays empty, then sleep on `getters`.
+    /// The slow path of `pop`: spin while the store stays empty, then sleep on `getters`.
     #[cold]
     fn pop_contended(&self, deadline: Option<Instant>) -> Result<S::Item, GetError> {
-        // Not `Backoff`, whose early looks come every few `PAUSE`s: a getter waits on the
-        // producers, whose line each look takes (tuning log, entry 24).
+        // `SpinWait`, as in `push_contended`: a getter waits on the putters.
         let mut spin = SpinWait::default();
         let mut registered = None;
         loop {
