@@ -17,8 +17,8 @@ use crate::sync::{spin_loop, yield_now};
 
 // ANCHOR: spin_until
 /// How many load-only iterations [`spin_until`] spins before its caller sleeps (the semaphore's
-/// acquire; the lock now waits with [`Backoff::snooze`], which measured better, see
-/// `RawLock::spin`).
+/// acquire; `FutexLock` waits with [`Backoff::snooze`], and `RawLock` and the queues with
+/// [`SpinWait`], which measured better for them).
 ///
 /// 100 is std's figure for its futex mutex: roughly 1–4 µs of `PAUSE` on current x86, about the
 /// cost of one futex sleep/wake round trip, so spinning longer than this cannot win. Tune it with
@@ -142,8 +142,9 @@ impl Backoff {
 // ANCHOR: spin_wait
 /// How a thread waits, before it sleeps, for another thread that may take a while (a lock's
 /// holder, a queue's producer): up to 10 steps, each a `yield_now` and then a pause of `PAUSE`s
-/// whose length doubles from 0.32 µs to 2.56 µs, some 20 µs in all. `RawLock`'s waiters and a
-/// getter on an empty `Queue` wait this way (tuning log, entries 23 and 24).
+/// whose length doubles from 0.32 µs to 2.56 µs, some 20 µs in all. `RawLock`'s waiters, a
+/// getter on an empty queue and a putter on a full one wait this way (tuning log, entries 23
+/// and 24).
 ///
 /// - The yield is there for more threads than cores: the thread waited for may be waiting for
 ///   a core, and only a yield gives it one (entry 21).
