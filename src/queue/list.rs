@@ -69,6 +69,11 @@ struct Position<T> {
     /// published, so a thread that loads `index` (Acquire) and then `block` sees this block or
     /// a later one; a later one only if `index` already moved on, which its CAS then detects.
     block: AtomicPtr<Block<T>>,
+    /// In `head` only: a value `tail`'s index had (so at most its current position: `tail` only
+    /// grows), stored by the consumers that load `tail`. A `head` position below it is claimed
+    /// by a producer already, so a consumer there need not look at `tail`, the producers' line
+    /// (tuning log, entry 24; crossbeam's `HAS_NEXT` mark does this for a later block only).
+    seen_tail: AtomicUsize,
 }
 
 /// The lock-free unbounded list (module docs).
@@ -92,10 +97,12 @@ impl<T> List<T> {
             head: Padded(Position {
                 index: AtomicUsize::new(0),
                 block: AtomicPtr::new(first),
+                seen_tail: AtomicUsize::new(0),
             }),
             tail: Padded(Position {
                 index: AtomicUsize::new(0),
                 block: AtomicPtr::new(first),
+                seen_tail: AtomicUsize::new(0),
             }),
             _owns: PhantomData,
         }
@@ -177,13 +184,25 @@ impl<T> List<T> {
                 continue;
             }
             let mut new_head = head + (1 << SHIFT);
-            if new_head & MARK_BIT == 0 {
+            // Relaxed: a lower bound of `tail` whatever its age (`Position::seen_tail`); the
+            // slot's block and value are ordered by the CAS and `wait_write`, as ever.
+            let seen = self.head.seen_tail.load(Relaxed);
+            if new_head & MARK_BIT == 0 && head >> SHIFT < seen >> SHIFT {
+                // Claimed already: no need to look at `tail`.
+                if (head >> SHIFT) / Block::<T>::LAP != (seen >> SHIFT) / Block::<T>::LAP {
+                    new_head |= MARK_BIT;
+                }
+            } else if new_head & MARK_BIT == 0 {
                 // The tail may be in this block: is anything there?
                 // SeqCst fence: a producer's SeqCst CAS (or `close`) that the wakeup handshake
                 // ordered before us is visible to the load below.
                 fence(SeqCst);
                 // Relaxed: the fence provides the ordering.
                 let tail = self.tail.index.load(Relaxed);
+                if tail >> SHIFT > seen >> SHIFT {
+                    // Relaxed: a hint (see `Position::seen_tail`).
+                    self.head.seen_tail.store(tail, Relaxed);
+                }
                 if head >> SHIFT == tail >> SHIFT {
                     return Err(if tail & MARK_BIT != 0 {
                         PopError::Closed
