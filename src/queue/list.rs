@@ -184,31 +184,28 @@ impl<T> List<T> {
                 continue;
             }
             let mut new_head = head + (1 << SHIFT);
-            // Relaxed: a lower bound of `tail` whatever its age (`Position::seen_tail`); the
-            // slot's block and value are ordered by the CAS and `wait_write`, as ever.
-            let seen = self.head.seen_tail.load(Relaxed);
-            if new_head & MARK_BIT == 0 && head >> SHIFT < seen >> SHIFT {
-                // Claimed already: no need to look at `tail`.
-                if (head >> SHIFT) / Block::<T>::LAP != (seen >> SHIFT) / Block::<T>::LAP {
-                    new_head |= MARK_BIT;
-                }
-            } else if new_head & MARK_BIT == 0 {
-                // The tail may be in this block: is anything there?
-                // SeqCst fence: a producer's SeqCst CAS (or `close`) that the wakeup handshake
-                // ordered before us is visible to the load below.
-                fence(SeqCst);
-                // Relaxed: the fence provides the ordering.
-                let tail = self.tail.index.load(Relaxed);
-                if tail >> SHIFT > seen >> SHIFT {
-                    // Relaxed: a hint (see `Position::seen_tail`).
+            if new_head & MARK_BIT == 0 {
+                // The tail may be in this block: has a producer claimed our position? Yes if it
+                // is below `seen_tail` (a value `tail` once had); else ask `tail` itself.
+                // Relaxed: a lower bound of `tail` whatever its age (`Position::seen_tail`); the
+                // slot's block and value are ordered by the CAS and `wait_write`, as ever.
+                let mut tail = self.head.seen_tail.load(Relaxed);
+                if head >> SHIFT >= tail >> SHIFT {
+                    // SeqCst fence: a producer's SeqCst CAS (or `close`) that the wakeup
+                    // handshake ordered before us is visible to the load below.
+                    fence(SeqCst);
+                    // Relaxed: the fence provides the ordering.
+                    tail = self.tail.index.load(Relaxed);
+                    if head >> SHIFT == tail >> SHIFT {
+                        return Err(if tail & MARK_BIT != 0 {
+                            PopError::Closed
+                        } else {
+                            PopError::Empty
+                        });
+                    }
+                    // Relaxed: a hint (see `Position::seen_tail`). Above the old value, since
+                    // `tail` is past `head`, which is not below it.
                     self.head.seen_tail.store(tail, Relaxed);
-                }
-                if head >> SHIFT == tail >> SHIFT {
-                    return Err(if tail & MARK_BIT != 0 {
-                        PopError::Closed
-                    } else {
-                        PopError::Empty
-                    });
                 }
                 if (head >> SHIFT) / Block::<T>::LAP != (tail >> SHIFT) / Block::<T>::LAP {
                     new_head |= MARK_BIT;
