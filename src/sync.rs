@@ -45,6 +45,18 @@ pub(crate) mod thread {
     pub(crate) use loom::thread::{Builder, JoinHandle, current};
 }
 
+/// Raw allocation for the queue's blocks: std's, or loom's, which tracks every allocation and
+/// fails an execution that ends with one not freed (so the loom models catch a leaked block).
+pub(crate) mod alloc {
+    #[cfg(not(loom))]
+    pub(crate) use std::alloc::{alloc, dealloc};
+
+    #[cfg(loom)]
+    pub(crate) use loom::alloc::{alloc, dealloc};
+
+    pub(crate) use std::alloc::{Layout, handle_alloc_error};
+}
+
 /// A hint to the CPU that we are in a spin loop (`PAUSE` on x86).
 #[inline]
 pub(crate) fn spin_loop() {

@@ -173,6 +173,47 @@ fn unbounded_fifo_across_a_block_boundary() {
 }
 
 #[test]
+fn unbounded_block_freed_once_while_a_slot_is_claimed_unwritten() {
+    // Slots 0..29 of the first 31-slot block are filled and read on one thread. Then one
+    // thread puts an item; another puts one and gets one; this one gets one. The interleaving
+    // that matters needs one preemption: the first producer claims slot 29 and stops before
+    // writing it, the second fills slot 30 and claims slot 29 for its get, and this thread
+    // (asleep in `get` until then) reads slot 30 and walks the block to free it. The walk finds
+    // slot 29 claimed but unwritten and sets `DESTROY` there; the producer's plain store of
+    // `written` must not erase it (it lives in a word of its own), and slot 29's consumer must
+    // see it and free the block. loom's allocation tracking fails an execution that ends with a
+    // block not freed (a consumer that stores `READ` instead of `fetch_or` fails it so), and
+    // its cell tracking one that frees a block while a slot is still being read.
+    model("unbounded, block freed under a claimed slot", 2, || {
+        let q = Arc::new(Queue::new());
+        for i in 0..29 {
+            q.put(i).unwrap();
+        }
+        for i in 0..29 {
+            assert_eq!(q.try_get(), Ok(i));
+        }
+        let first = {
+            let q = q.clone();
+            thread::spawn(move || q.put(100).unwrap())
+        };
+        let second = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.put(101).unwrap();
+                q.get().unwrap()
+            })
+        };
+        let mine = q.get().unwrap();
+        first.join().unwrap();
+        let theirs = second.join().unwrap();
+        let mut got = [mine, theirs];
+        got.sort_unstable();
+        assert_eq!(got, [100, 101]);
+        assert!(q.is_empty());
+    });
+}
+
+#[test]
 fn lifo_getter_blocked_on_empty_is_woken_by_put() {
     model("LIFO get woken by put", 2, || {
         let q = Arc::new(LifoQueue::new());

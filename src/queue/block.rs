@@ -1,23 +1,21 @@
 //! The blocks of the unbounded list (`list.rs`): a `next` pointer and [`Block::CAP`] slots, in
 //! one allocation whose number of slots depends on the item type.
 
-use std::alloc::{self, Layout};
 use std::mem::{self, MaybeUninit};
 use std::ptr::{self, NonNull};
 
 use crate::backoff::Backoff;
+use crate::sync::alloc::{self, Layout};
 use crate::sync::{
-    AtomicPtr, AtomicUsize,
+    AtomicPtr, AtomicU32,
     Ordering::{AcqRel, Acquire},
     UnsafeCell,
 };
 
-/// `Slot::state`: the producer has written the value.
-pub(super) const WRITE: usize = 1;
 /// `Slot::state`: the consumer has moved the value out.
-pub(super) const READ: usize = 2;
+pub(super) const READ: u32 = 1;
 /// `Slot::state`: the thread freeing the block stopped here; this slot's consumer goes on.
-pub(super) const DESTROY: usize = 4;
+pub(super) const DESTROY: u32 = 2;
 
 // ANCHOR: cap
 /// What a block aims to fill: one 4 KiB page.
@@ -43,27 +41,30 @@ const fn cap_for(slot: usize) -> usize {
 }
 // ANCHOR_END: cap
 
+// ANCHOR: slot
 pub(super) struct Slot<T> {
-    /// Initialised from `WRITE` until its consumer reads it.
+    /// Initialised from `written` until its consumer reads it.
     pub(super) value: UnsafeCell<MaybeUninit<T>>,
-    /// `WRITE | READ | DESTROY` bits (`list.rs`'s module docs).
-    pub(super) state: AtomicUsize,
+    /// 1 once the producer has written the value: set by one plain store, and by nothing else.
+    pub(super) written: AtomicU32,
+    /// `READ | DESTROY` bits (`list.rs`'s module docs), set by read-modify-writes. A word of
+    /// their own, so the producer's plain store cannot erase a `DESTROY` that the thread
+    /// freeing the block set on a slot that was claimed but not yet written.
+    pub(super) state: AtomicU32,
 }
 
 impl<T> Slot<T> {
     /// Waits until the producer that claimed this slot has written it.
     pub(super) fn wait_write(&self) {
         let mut backoff = Backoff::new();
-        // Acquire: pairs with the producer's Release `fetch_or(WRITE)`: the value is visible.
-        while self.state.load(Acquire) & WRITE == 0 {
+        // Acquire: pairs with the producer's Release store: the value is visible.
+        while self.written.load(Acquire) == 0 {
             backoff.snooze();
         }
     }
 }
+// ANCHOR_END: slot
 
-/// A block's header; its [`CAP`](Block::CAP) slots follow it in the same allocation, so a
-/// block is only ever handled through the raw pointer that [`Block::alloc`] returned (a
-/// `&Block` covers the header alone).
 #[repr(C)]
 pub(super) struct Block<T> {
     /// The successor, null until the producer of this block's last slot links it.
@@ -104,7 +105,8 @@ impl<T> Block<T> {
             for i in 0..Self::CAP {
                 slots.add(i).write(Slot {
                     value: UnsafeCell::new(MaybeUninit::uninit()),
-                    state: AtomicUsize::new(0),
+                    written: AtomicU32::new(0),
+                    state: AtomicU32::new(0),
                 });
             }
         }
@@ -219,6 +221,14 @@ mod tests {
         assert!(Block::<u64>::layout().size() <= BLOCK_BYTES);
         assert!(Block::<String>::layout().size() <= BLOCK_BYTES);
         assert!(Block::<[u64; 7]>::layout().size() <= BLOCK_BYTES);
+    }
+
+    #[test]
+    fn a_slot_with_two_flag_words_is_no_bigger_for_word_sized_items() {
+        // `written` and `state` are two `u32`s: together the `usize` crossbeam's slot has.
+        assert_eq!(mem::size_of::<Slot<u64>>(), 16);
+        assert_eq!(mem::size_of::<Slot<String>>(), 32);
+        assert_eq!(mem::size_of::<Slot<()>>(), 8);
     }
 
     #[test]

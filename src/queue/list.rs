@@ -20,13 +20,19 @@
 //! is "closed" in `tail` and "the head block has a successor" (`HAS_NEXT`) in `head`, which
 //! spares consumers a look at `tail` when the queue cannot be empty.
 //!
-//! # Slot states (bits of `Slot::state`)
+//! # Slot states (`Slot::written`, and the bits of `Slot::state`)
 //!
-//! | bit | set by | meaning |
-//! |---|---|---|
-//! | `WRITE` | the producer, after writing the value | the value is there |
-//! | `READ` | the consumer, after moving the value out | the slot is done |
-//! | `DESTROY` | the thread freeing the block, on a slot not yet `READ` | its consumer must continue freeing |
+//! | word, bit | set by | how | meaning |
+//! |---|---|---|---|
+//! | `written` = 1 | the producer, after writing the value | a plain `store` | the value is there |
+//! | `state`, `READ` | the consumer, after moving the value out | `fetch_or` | the slot is done |
+//! | `state`, `DESTROY` | the thread freeing the block, on a slot not yet `READ` | `fetch_or` | its consumer must continue freeing |
+//!
+//! Crossbeam keeps all three in one word, and so the producer sets `WRITE` with a `fetch_or`, so
+//! as not to erase a `DESTROY` set on a slot that was claimed but not yet written. Here the
+//! producer's flag has a word of its own (the slot stays 16 bytes for a `u64`), and a plain
+//! store does not wait for the consumers' cache line as a read-modify-write does (tuning log,
+//! entry 26).
 //!
 //! # Freeing blocks exactly once
 //!
@@ -50,7 +56,7 @@ use crate::sync::{
     fence,
 };
 
-use super::block::{Block, DESTROY, READ, WRITE};
+use super::block::{Block, DESTROY, READ};
 use super::core::{PopError, PushError};
 use super::waiters::Padded;
 
@@ -151,13 +157,14 @@ impl<T> List<T> {
                         unsafe { (*block).next.store(next, Release) };
                     }
                     // SAFETY: as above, `block` is alive; the CAS made slot `offset` ours
-                    // until we set `WRITE`.
+                    // until we set `written`.
                     let slot = unsafe { Block::slot(block, offset) };
-                    // SAFETY: we own the slot (above); nobody reads it before `WRITE`.
+                    // SAFETY: we own the slot (above); nobody reads it before `written`.
                     slot.value
                         .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
                     // Release: publishes the value to the consumer's Acquire in `wait_write`.
-                    slot.state.fetch_or(WRITE, Release);
+                    // A plain store: `written` is this producer's alone (module docs).
+                    slot.written.store(1, Release);
                     return Ok(());
                 }
                 Err(t) => {
@@ -238,7 +245,7 @@ impl<T> List<T> {
                     // SAFETY: our claimed slot is unread, so `block` is alive.
                     let slot = unsafe { Block::slot(block, offset) };
                     slot.wait_write();
-                    // SAFETY: `WRITE` is set (Acquire): the value is initialised, and the CAS
+                    // SAFETY: `written` is set (Acquire): the value is initialised, and the CAS
                     // made us its only reader. Reading moves it out.
                     let value = slot.value.with(|p| unsafe { p.read().assume_init() });
                     if offset + 1 == Block::<T>::CAP {
