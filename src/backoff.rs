@@ -13,6 +13,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::futex::expired;
 use crate::sync::{spin_loop, yield_now};
 
 // ANCHOR: spin_until
@@ -169,7 +170,7 @@ impl SpinWait {
 
     /// One step; `false` (and no wait) once the caller should sleep, or give up, instead.
     pub(crate) fn spin(&mut self, deadline: Option<Instant>) -> bool {
-        if self.is_completed() || deadline.is_some_and(|d| Instant::now() >= d) {
+        if self.is_completed() || expired(deadline) {
             return false;
         }
         let pause = (Self::FIRST_PAUSE * (1 << self.step)).min(Self::LONGEST_PAUSE);

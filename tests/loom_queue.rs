@@ -151,18 +151,25 @@ fn join_returns_after_the_last_task_done() {
     });
 }
 
+/// An unbounded queue whose first `n` slots were filled and read on this thread (no
+/// interleavings), so that a model starts near the end of the first 31-slot block.
+fn drained_queue(n: i32) -> Queue<i32> {
+    let q = Queue::new();
+    for i in 0..n {
+        q.put(i).unwrap();
+    }
+    for i in 0..n {
+        assert_eq!(q.try_get(), Ok(i));
+    }
+    q
+}
+
 #[test]
 fn unbounded_fifo_across_a_block_boundary() {
     // Fill and drain 30 slots of the first 31-slot block on one thread (no interleavings), so
     // that the concurrent puts cross into the second block while a getter waits.
     model("unbounded, block boundary", 1, || {
-        let q = Arc::new(Queue::new());
-        for i in 0..30 {
-            q.put(i).unwrap();
-        }
-        for i in 0..30 {
-            assert_eq!(q.try_get(), Ok(i));
-        }
+        let q = Arc::new(drained_queue(30));
         let q2 = q.clone();
         let getter = thread::spawn(move || (q2.get().unwrap(), q2.get().unwrap()));
         q.put(100).unwrap();
@@ -185,13 +192,7 @@ fn unbounded_block_freed_once_while_a_slot_is_claimed_unwritten() {
     // block not freed (a consumer that stores `READ` instead of `fetch_or` fails it so), and
     // its cell tracking one that frees a block while a slot is still being read.
     model("unbounded, block freed under a claimed slot", 2, || {
-        let q = Arc::new(Queue::new());
-        for i in 0..29 {
-            q.put(i).unwrap();
-        }
-        for i in 0..29 {
-            assert_eq!(q.try_get(), Ok(i));
-        }
+        let q = Arc::new(drained_queue(29));
         let first = {
             let q = q.clone();
             thread::spawn(move || q.put(100).unwrap())

@@ -243,6 +243,12 @@ pub fn deadline_after(timeout: Duration) -> Option<Instant> {
     Instant::now().checked_add(timeout)
 }
 
+/// `true` once `deadline` has passed (`None`, from [`deadline_after`]'s overflow, never does).
+#[inline]
+pub(crate) fn expired(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() >= d)
+}
+
 /// Process-shared futexes (Linux and Android): the same calls without `FUTEX_PRIVATE_FLAG`.
 ///
 /// A private futex is keyed by the *virtual* address of the word, so it only works between

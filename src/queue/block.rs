@@ -65,13 +65,16 @@ impl<T> Slot<T> {
 }
 // ANCHOR_END: slot
 
+// ANCHOR: block
 #[repr(C)]
 pub(super) struct Block<T> {
     /// The successor, null until the producer of this block's last slot links it.
     pub(super) next: AtomicPtr<Block<T>>,
-    /// Where the slots start.
+    /// Where the slots start: [`Block::CAP`] of them follow the header in the same allocation
+    /// (see `layout`), so their number can depend on `T`.
     slots: [Slot<T>; 0],
 }
+// ANCHOR_END: block
 
 impl<T> Block<T> {
     /// Slots per block (see `cap_for`).

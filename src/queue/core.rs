@@ -24,6 +24,7 @@
 use std::time::Instant;
 
 use crate::backoff::SpinWait;
+use crate::futex::expired;
 use crate::sync::{AtomicUsize, Ordering::SeqCst};
 
 use super::error::{GetError, PutError, TaskDoneError};
@@ -92,12 +93,6 @@ pub(crate) trait Store {
     fn may_pop(&self) -> bool {
         true
     }
-}
-
-/// `true` once `deadline` has passed (`None` never passes).
-#[inline]
-fn expired(deadline: Option<Instant>) -> bool {
-    deadline.is_some_and(|d| Instant::now() >= d)
 }
 
 /// How long a `put`/`get` may wait.

@@ -60,12 +60,10 @@ use super::block::{Block, DESTROY, READ};
 use super::core::{PopError, PushError};
 use super::waiters::Padded;
 
-// ANCHOR: blocks
 /// The index holds the position above the mark bit.
 const SHIFT: usize = 1;
 /// `tail`: closed. `head`: the head block has a successor (`HAS_NEXT`).
 const MARK_BIT: usize = 1;
-// ANCHOR_END: blocks
 
 /// A `head` or `tail`: an index and the block it is in.
 struct Position<T> {
